@@ -1,0 +1,1 @@
+"""Zendesk Support API adapter: an HTTP client and a loopback fake that speaks the same API."""

@@ -1,0 +1,181 @@
+"""Thin Zendesk Support API client: one call per upstream operation, errors mapped, no retries."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import requests
+from requests.auth import AuthBase, HTTPBasicAuth
+
+from integrations.errors import PermanentError, TransientError, error_from_response
+
+log = logging.getLogger(__name__)
+
+Timeout = float | tuple[float, float]
+
+
+class RateBudget(Protocol):
+    """Anything whose acquire() blocks until one more request may be sent."""
+
+    def acquire(self) -> None: ...
+
+
+class _Bearer(AuthBase):
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Authorization"] = f"Bearer {self._token}"
+        return r
+
+
+class ZendeskClient:
+    """Calls /api/v2 on `base_url` (e.g. https://acme.zendesk.com); the caller owns retries.
+
+    Single-object methods return the decoded JSON body as Zendesk sends it
+    (e.g. {"ticket": {...}}); list methods are generators over every page's items.
+    """
+
+    def __init__(self, base_url: str, email: str | None = None, api_token: str | None = None,
+                 oauth_token: str | None = None, timeout: Timeout = (3.05, 30),
+                 session: requests.Session | None = None,
+                 rate_budget: RateBudget | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.rate_budget = rate_budget
+        # Auth goes on each request rather than on the session, so a shared session is not
+        # mutated and requests drops it if a redirect ever leaves the host.
+        self._auth: AuthBase | None
+        if oauth_token:
+            self._auth = _Bearer(oauth_token)
+        elif api_token:
+            if not email:
+                raise ValueError("api_token needs the agent's email")
+            self._auth = HTTPBasicAuth(f"{email}/token", api_token)
+        else:
+            self._auth = None
+        self._origin = urlsplit(self.base_url)[:2]
+
+    def __repr__(self) -> str:  # never include credentials
+        return f"ZendeskClient({self.base_url!r})"
+
+    # ---- transport -------------------------------------------------------------------------
+    def _url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            # Pagination links are followed only on our own host, so credentials stay there.
+            if urlsplit(path)[:2] != self._origin:
+                raise PermanentError(f"refusing to follow link to another host: {path}")
+            return path
+        return f"{self.base_url}/api/v2/{path.lstrip('/')}"
+
+    def _request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+                 json: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None) -> dict[str, Any]:
+        url = self._url(path)
+        if self.rate_budget is not None:
+            self.rate_budget.acquire()
+        started = time.monotonic()
+        try:
+            resp = self.session.request(method, url, params=params, json=json, headers=headers,
+                                        auth=self._auth, timeout=self.timeout,
+                                        allow_redirects=False)
+        except (requests.Timeout, requests.ConnectionError,
+                requests.exceptions.ChunkedEncodingError) as exc:
+            log.info("zendesk %s %s failed: %s", method, urlsplit(url).path, type(exc).__name__)
+            raise TransientError(f"{method} {urlsplit(url).path}: {type(exc).__name__}: {exc}"
+                                 ) from exc
+        except requests.RequestException as exc:
+            raise PermanentError(f"{method} {urlsplit(url).path}: {exc}") from exc
+        log.debug("zendesk %s %s -> %s in %.0f ms", method, urlsplit(url).path,
+                  resp.status_code, (time.monotonic() - started) * 1000)
+        if not 200 <= resp.status_code < 300:
+            raise error_from_response(resp)
+        if resp.status_code == 204 or not resp.content:
+            return {}
+        try:
+            body = resp.json()
+        except ValueError as exc:
+            # A 2xx that is not JSON is a proxy or gateway talking; the write may or may
+            # not have happened, which is what TransientError plus an idempotency key covers.
+            raise TransientError(f"{method} {urlsplit(url).path}: non-JSON 2xx body",
+                                 resp.status_code) from exc
+        if not isinstance(body, dict):
+            raise TransientError(f"{method} {urlsplit(url).path}: unexpected JSON body",
+                                 resp.status_code)
+        return body
+
+    def _paginate(self, path: str, key: str, params: dict[str, Any] | None = None,
+                  page_size: int | None = 100) -> Iterator[dict[str, Any]]:
+        """Yield items over cursor pages (meta.has_more) or offset pages (next_page)."""
+        params = dict(params or {})
+        if page_size:
+            params["page[size]"] = page_size
+        url: str | None = path
+        while url:
+            body = self._request("GET", url, params=params)
+            yield from body.get(key) or []
+            meta = body.get("meta")
+            if isinstance(meta, dict):
+                if not meta.get("has_more") or not meta.get("after_cursor"):
+                    return
+                params = {**params, "page[after]": meta["after_cursor"]}
+            else:
+                url, params = body.get("next_page"), {}  # next_page carries its own query
+
+    # ---- operations ------------------------------------------------------------------------
+    def incremental_tickets(self, start_time: int | None = None, cursor: str | None = None,
+                            per_page: int = 1000) -> dict[str, Any]:
+        """One page of GET /incremental/tickets/cursor; keep `after_cursor` for the next call
+        and stop when `end_of_stream` is true."""
+        if (start_time is None) == (cursor is None):
+            raise ValueError("pass exactly one of start_time or cursor")
+        params: dict[str, Any] = {"per_page": per_page}
+        if cursor is not None:
+            params["cursor"] = cursor
+        else:
+            params["start_time"] = int(start_time or 0)
+        return self._request("GET", "incremental/tickets/cursor", params=params)
+
+    def show_ticket(self, ticket_id: int) -> dict[str, Any]:
+        return self._request("GET", f"tickets/{int(ticket_id)}")
+
+    def update_ticket(self, ticket_id: int, changes: dict[str, Any], *,
+                      idempotency_key: str | None = None,
+                      updated_stamp: str | None = None) -> dict[str, Any]:
+        """PUT /tickets/{id}; with `updated_stamp` (the updated_at we last saw) Zendesk answers
+        409 instead of overwriting someone else's newer change."""
+        ticket = dict(changes)
+        if updated_stamp is not None:
+            ticket.update(safe_update=True, updated_stamp=updated_stamp)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self._request("PUT", f"tickets/{int(ticket_id)}", json={"ticket": ticket},
+                             headers=headers)
+
+    def list_comments(self, ticket_id: int) -> Iterator[dict[str, Any]]:
+        return self._paginate(f"tickets/{int(ticket_id)}/comments", "comments")
+
+    def list_users(self, role: str | None = None) -> Iterator[dict[str, Any]]:
+        return self._paginate("users", "users", {"role": role} if role else None)
+
+    def show_current_user(self) -> dict[str, Any]:
+        return self._request("GET", "users/me")
+
+    def list_groups(self) -> Iterator[dict[str, Any]]:
+        return self._paginate("groups", "groups")
+
+    def list_ticket_forms(self) -> Iterator[dict[str, Any]]:
+        # Zendesk returns all forms in one unpaginated response (next_page is followed anyway).
+        return self._paginate("ticket_forms", "ticket_forms", page_size=None)
+
+    def list_macros(self, active_only: bool = False) -> Iterator[dict[str, Any]]:
+        return self._paginate("macros/active" if active_only else "macros", "macros")
+
+    def apply_macro(self, ticket_id: int, macro_id: int) -> dict[str, Any]:
+        """The ticket as it would be after the macro ({"result": {"ticket": ...}}); Zendesk
+        changes nothing, so PUT the parts you want with update_ticket()."""
+        return self._request("GET", f"tickets/{int(ticket_id)}/macros/{int(macro_id)}/apply")

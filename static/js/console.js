@@ -1,0 +1,82 @@
+// Keyboard shortcuts and presence for the agent console; the pages work without it.
+(function () {
+  "use strict";
+  let pendingG = false;
+
+  function typing(target) {
+    return ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName) || target.isContentEditable;
+  }
+
+  function rows() {
+    return Array.from(document.querySelectorAll("[data-ticket-list] tbody tr[data-href]"));
+  }
+
+  function moveSelection(step) {
+    const all = rows();
+    if (!all.length) return;
+    let index = all.findIndex((r) => r.classList.contains("selected"));
+    index = Math.min(all.length - 1, Math.max(0, index + step));
+    all.forEach((r) => r.classList.remove("selected"));
+    all[index].classList.add("selected");
+    all[index].scrollIntoView({ block: "nearest" });
+  }
+
+  function focusReply(kind) {
+    const radio = document.querySelector(`input[name=kind][value=${kind}]`);
+    if (radio) radio.checked = true;
+    const body = document.getElementById("reply-body");
+    if (body) body.focus();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typing(event.target)) {
+      if (event.key === "Escape") event.target.blur();
+      return;
+    }
+    const ticket = document.querySelector("[data-ticket]");
+    if (pendingG) {
+      pendingG = false;
+      const link = document.querySelector(`[data-view-index="${event.key}"]`);
+      if (link) window.location = link.href;
+      return;
+    }
+    const actions = {
+      j: () => moveSelection(1),
+      k: () => moveSelection(-1),
+      Enter: () => {
+        const row = document.querySelector("tr.selected[data-href]");
+        if (row) window.location = row.dataset.href;
+      },
+      n: () => ticket && ticket.dataset.next && (window.location = ticket.dataset.next),
+      p: () => ticket && ticket.dataset.previous && (window.location = ticket.dataset.previous),
+      a: () => document.getElementById("assign-to-me")?.click(),
+      r: () => focusReply("public"),
+      i: () => focusReply("internal"),
+      m: () => document.getElementById("macro-select")?.focus(),
+      "/": () => document.querySelector("input[name=q]")?.focus(),
+      "?": () => document.getElementById("help")?.showModal(),
+      g: () => { pendingG = true; },
+    };
+    const action = actions[event.key];
+    if (action) {
+      event.preventDefault();
+      action();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-help]")) document.getElementById("help").showModal();
+    const row = event.target.closest("tr[data-href]");
+    if (row && !event.target.closest("a")) window.location = row.dataset.href;
+  });
+
+  // Tell the others on this ticket that we are writing, at most every few seconds.
+  window.eduReplying = false;
+  document.addEventListener("input", function (event) {
+    if (event.target.id !== "reply-body") return;
+    const wasReplying = window.eduReplying;
+    window.eduReplying = event.target.value.trim().length > 0;
+    if (window.eduReplying !== wasReplying) document.body.dispatchEvent(new Event("replying"));
+  });
+})();

@@ -1,0 +1,105 @@
+"""Every route, every role: who gets in and who is turned away.
+
+The matrix is checked against the URL configuration, so a new route without a
+line here fails the suite instead of shipping unchecked.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from edudesk import roles
+from tests.factories import TicketFactory
+
+CONSOLE = {roles.AGENT, roles.LD_AGENT, roles.MANAGER, roles.ADMIN}
+ADMIN_ONLY = {roles.ADMIN}
+PUBLIC = "public"
+
+# route name -> (method, path template, roles admitted)
+MATRIX = {
+    "tickets:home": ("get", "/", CONSOLE),
+    "tickets:view-counts": ("get", "/views/counts/", CONSOLE),
+    "tickets:view": ("get", "/views/triage/", CONSOLE),
+    "tickets:ticket": ("get", "/tickets/{t}/", CONSOLE),
+    "tickets:assign": ("post", "/tickets/{t}/assign/", CONSOLE),
+    "tickets:reply": ("post", "/tickets/{t}/reply/", CONSOLE),
+    "tickets:status": ("post", "/tickets/{t}/status/", CONSOLE),
+    "tickets:macro-preview": ("get", "/tickets/{t}/macro/preview/", CONSOLE),
+    "tickets:macro": ("post", "/tickets/{t}/macro/", CONSOLE),
+    "tickets:route": ("post", "/tickets/{t}/route/", CONSOLE),
+    "tickets:presence": ("post", "/tickets/{t}/presence/", CONSOLE),
+    "tickets:retry-delivery": ("post", "/tickets/{t}/deliveries/999/retry/", CONSOLE),
+    "api:token": ("post", "/api/v1/auth/token/", PUBLIC),
+    "api:views": ("get", "/api/v1/views/", CONSOLE),
+    "api:view-tickets": ("get", "/api/v1/views/my-assigned/tickets/", CONSOLE),
+    "api:ticket": ("get", "/api/v1/tickets/{t}/", CONSOLE),
+    "api:ticket-assign": ("post", "/api/v1/tickets/{t}/assign/", CONSOLE),
+    "api:ticket-reply": ("post", "/api/v1/tickets/{t}/reply/", CONSOLE),
+    "api:ticket-status": ("post", "/api/v1/tickets/{t}/status/", CONSOLE),
+    "api:ticket-macro": ("post", "/api/v1/tickets/{t}/macro/", CONSOLE),
+    "api:ticket-macro-preview": ("get", "/api/v1/tickets/{t}/macros/1/preview/", CONSOLE),
+    "api:ticket-route": ("post", "/api/v1/tickets/{t}/route/", CONSOLE),
+    "api:macros": ("get", "/api/v1/macros/", CONSOLE),
+    "api:routing-rules": ("get", "/api/v1/routing-rules/", CONSOLE),
+    "schema": ("get", "/api/schema/", CONSOLE),
+    "api-docs": ("get", "/api/docs/", CONSOLE),
+    "admin:index": ("get", "/admin/", ADMIN_ONLY),
+    "login": ("get", "/login/", PUBLIC),
+    "logout": ("post", "/logout/", PUBLIC),
+    "healthz": ("get", "/healthz", PUBLIC),
+}
+
+
+def _route_names(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            if entry.namespace == "admin":
+                yield "admin:index"  # the admin site checks the role once, for all its pages
+                continue
+            yield from _route_names(entry, namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield prefix + entry.name
+
+
+def test_every_route_is_in_the_matrix():
+    missing = set(_route_names()) - set(MATRIX)
+    assert not missing, f"Routes without a role decision: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+@pytest.mark.parametrize("role", [roles.AGENT, roles.LD_AGENT, roles.MANAGER, roles.ADMIN,
+                                  "none", "anonymous"])
+def test_role_matrix(client, users_by_role, name, role):
+    method, path, admitted = MATRIX[name]
+    # An L&D agent reaches tickets of their own team; give them one so "admitted" is tested.
+    ticket = TicketFactory(group=users_by_role[roles.LD_AGENT].agent_profile.team)
+    if role != "anonymous":
+        client.force_login(users_by_role[role])
+    response = getattr(client, method)(path.format(t=ticket.pk))
+    if admitted == PUBLIC:
+        assert response.status_code < 500
+        return
+    if role in admitted:
+        assert response.status_code not in (401, 403), f"{role} refused at {path}"
+        assert response.status_code != 302 or "/login/" not in response.get("Location", "")
+        assert response.status_code < 500
+    elif role == "anonymous":
+        if path.startswith("/api/"):
+            assert response.status_code in (401, 403)
+        else:
+            assert response.status_code == 302 and "/login/" in response["Location"]
+    else:
+        if name == "admin:index":
+            assert response.status_code == 302 and "/admin/login/" in response["Location"]
+        else:
+            assert response.status_code == 403, f"{role} got {response.status_code} at {path}"
+
+
+def test_ld_agent_cannot_open_another_teams_ticket(client, ld_agent):
+    ticket = TicketFactory()  # Education Services' ticket
+    client.force_login(ld_agent)
+    assert client.get(f"/tickets/{ticket.pk}/").status_code == 404
+    assert client.post(f"/tickets/{ticket.pk}/assign/").status_code == 404
+    ticket.refresh_from_db()
+    assert ticket.assignee is None

@@ -1,0 +1,61 @@
+"""Demo users for each role and a few hundred tickets; safe to run again."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from edudesk import roles
+from tickets.demo import ticket_batches
+from tickets.models import AgentProfile, Region, RoutingRule, Team, Ticket
+
+DEMO_PASSWORD = "edudesk-demo"  # noqa: S105 - demo accounts on a loopback-only server
+DEMO_USERS = [
+    # username, first, last, role, team slug, preferred regions
+    ("ada", "Ada", "Lovelace", roles.AGENT, "education-services", ["AMER"]),
+    ("grace", "Grace", "Hopper", roles.AGENT, "education-services", ["EMEA", "APAC"]),
+    ("lin", "Lin", "Chen", roles.LD_AGENT, "ld", []),
+    ("maria", "Maria", "Montessori", roles.MANAGER, "education-services", []),
+    ("admin", "Alan", "Admin", roles.ADMIN, "education-services", []),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo users (one per role) and demo tickets. Idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tickets", type=int, default=300)
+
+    @transaction.atomic
+    def handle(self, *args, tickets: int, **options):
+        users = [self._user(*spec) for spec in DEMO_USERS]
+        ld_delegate = next(u for u in users if u.username == "lin")
+        RoutingRule.objects.filter(topic="ld_training", delegate_user__isnull=True).update(
+            delegate_user=ld_delegate)
+        if Ticket.objects.exists():
+            self.stdout.write("Tickets exist already; none added.")
+        else:
+            agents = [u for u in users if u.username in ("ada", "grace", "lin")]
+            for batch in ticket_batches(tickets, agents=agents):
+                Ticket.objects.bulk_create(batch)
+            self.stdout.write(f"Added {tickets} demo tickets.")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for username, _first, _last, role, *_ in DEMO_USERS:
+            self.stdout.write(f"  {roles.ROLE_LABELS[role]:<28} {username}")
+
+    def _user(self, username, first, last, role, team_slug, region_codes):
+        User = get_user_model()
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last,
+                      "email": f"{username}@edudesk.example", "is_staff": role == roles.ADMIN},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        user.groups.add(Group.objects.get(name=role))
+        profile, _ = AgentProfile.objects.get_or_create(
+            user=user, defaults={"team": Team.objects.get(slug=team_slug)})
+        if created:
+            profile.preferred_regions.set(Region.objects.filter(code__in=region_codes))
+        return user

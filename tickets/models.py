@@ -1,0 +1,275 @@
+"""Tickets and the configuration agents work them with: teams, views, macros, routing."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Team(models.Model):
+    """A group of people tickets can belong to (Zendesk's "group")."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(unique=True)
+    external_id = models.BigIntegerField(null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Region(models.Model):
+    code = models.CharField(max_length=8, unique=True)
+    name = models.CharField(max_length=60)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class AgentProfile(models.Model):
+    """What the console needs to know about a person beyond their login."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile"
+    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="members")
+    preferred_regions = models.ManyToManyField(
+        Region, blank=True, help_text="Regions this agent supports; none selected means all."
+    )
+    external_id = models.BigIntegerField(null=True, blank=True, unique=True,
+                                         help_text="Zendesk user id")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.team or 'no team'})"
+
+
+class TicketForm(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    external_id = models.BigIntegerField(null=True, blank=True, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new"
+        OPEN = "open"
+        PENDING = "pending"
+        HOLD = "hold"
+        SOLVED = "solved"
+        CLOSED = "closed"
+
+    class Priority(models.TextChoices):
+        LOW = "low"
+        NORMAL = "normal"
+        HIGH = "high"
+        URGENT = "urgent"
+
+    class Topic(models.TextChoices):
+        PLATFORM = "platform"
+        TRAINING = "training"
+        CERTIFICATION = "certification"
+        DEMO_CLOUD = "demo_cloud", "Demo cloud"
+        SALES = "sales"
+        LD_TRAINING = "ld_training", "L&D training"
+        OTHER = "other"
+
+    UNSOLVED = (Status.NEW, Status.OPEN, Status.PENDING, Status.HOLD)
+
+    external_id = models.BigIntegerField(null=True, blank=True, unique=True,
+                                         help_text="Zendesk ticket id")
+    subject = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    requester_name = models.CharField(max_length=200, blank=True)
+    requester_email = models.EmailField(blank=True, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    priority = models.CharField(max_length=10, choices=Priority.choices,
+                                default=Priority.NORMAL)
+    form = models.ForeignKey(TicketForm, null=True, blank=True, on_delete=models.SET_NULL)
+    group = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL)
+    # Tags are kept space-padded (" paid region_emea ") so that "has tag X" is a
+    # plain LIKE '% X %' on every database, without a join per ticket.
+    tags = models.TextField(blank=True, default="")
+    topic = models.CharField(max_length=20, choices=Topic.choices, blank=True)
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.SET_NULL)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="assigned_tickets")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    upstream_updated_at = models.DateTimeField(null=True, blank=True,
+                                               help_text="Zendesk's updated_at, for safe_update")
+
+    class Meta:
+        indexes = [
+            # Keyset pagination of views: the equality columns first, then the sort key.
+            models.Index(fields=["form", "status", "updated_at", "id"], name="ticket_form_status_upd"),
+            models.Index(fields=["form", "status", "created_at", "id"], name="ticket_form_status_crt"),
+            models.Index(fields=["assignee", "status", "updated_at", "id"],
+                         name="ticket_assignee_upd"),
+            models.Index(fields=["status", "updated_at", "id"], name="ticket_status_upd"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    @property
+    def tag_list(self) -> list[str]:
+        return self.tags.split()
+
+    @staticmethod
+    def pack_tags(tags) -> str:
+        unique = sorted({t.strip().lower() for t in tags if t and t.strip()})
+        return f" {' '.join(unique)} " if unique else ""
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
+    @property
+    def requester_first_name(self) -> str:
+        return (self.requester_name or "").split(" ")[0] or "there"
+
+
+class Comment(models.Model):
+    """A public reply or an internal note; the body is sanitised HTML."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    external_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                               on_delete=models.SET_NULL)
+    author_name = models.CharField(max_length=200, blank=True)
+    is_public = models.BooleanField(default=True)
+    body_html = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["ticket", "created_at"], name="comment_ticket_time")]
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        kind = "reply" if self.is_public else "note"
+        return f"{kind} on #{self.ticket_id}"
+
+
+class AuditEvent(models.Model):
+    """One line of a ticket's history: who did what, with the fields it changed."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="audit_events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL)
+    action = models.CharField(max_length=30)
+    summary = models.CharField(max_length=300)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["ticket", "created_at"], name="audit_ticket_time")]
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+class View(models.Model):
+    """A saved ticket list; its conditions are fields, not free-form code."""
+
+    class Assignee(models.TextChoices):
+        ANY = "any", "Anyone or no one"
+        UNASSIGNED = "unassigned", "Unassigned"
+        ME = "me", "The current agent"
+        ASSIGNED = "assigned", "Assigned to someone"
+
+    class Sort(models.TextChoices):
+        UPDATED_DESC = "-updated_at", "Last updated, newest first"
+        UPDATED_ASC = "updated_at", "Last updated, oldest first"
+        CREATED_DESC = "-created_at", "Requested, newest first"
+        CREATED_ASC = "created_at", "Requested, oldest first"
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(unique=True)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL,
+                             help_text="Owning team; its members see the view.")
+    shared_with = models.ManyToManyField(Team, blank=True, related_name="shared_views",
+                                         help_text="Other teams that also work this view.")
+    is_system = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=100)
+    form = models.ForeignKey(TicketForm, null=True, blank=True, on_delete=models.SET_NULL)
+    group = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    statuses = models.JSONField(default=list, blank=True,
+                                help_text='e.g. ["new", "open"]; empty means any status')
+    tags_all = models.JSONField(default=list, blank=True, help_text="Tickets must have all")
+    tags_none = models.JSONField(default=list, blank=True, help_text="Tickets must have none")
+    assignee = models.CharField(max_length=12, choices=Assignee.choices, default=Assignee.ANY)
+    regions = models.ManyToManyField(Region, blank=True, help_text="Empty means any region")
+    sort = models.CharField(max_length=12, choices=Sort.choices, default=Sort.UPDATED_DESC)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Macro(models.Model):
+    """A named bundle of ticket changes; title is a path like "General > Forms > X"."""
+
+    title = models.CharField(max_length=200, unique=True)
+    active = models.BooleanField(default=True)
+    external_id = models.BigIntegerField(null=True, blank=True, unique=True,
+                                         help_text="Zendesk macro id; imported macros are read-only")
+    comment = models.TextField(blank=True, help_text="Placeholders: {{ticket.requester.first_name}}, "
+                               "{{ticket.requester.name}}, {{ticket.id}}, {{ticket.subject}}, "
+                               "{{current_user.name}}, {{current_user.first_name}}")
+    comment_is_public = models.BooleanField(default=True)
+    set_status = models.CharField(max_length=10, choices=Ticket.Status.choices, blank=True)
+    add_tags = models.CharField(max_length=300, blank=True, help_text="Space-separated")
+    remove_tags = models.CharField(max_length=300, blank=True, help_text="Space-separated")
+    set_group = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL)
+    set_assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.external_id is not None
+
+
+class RoutingRule(models.Model):
+    """Sends tickets on a topic, or with one of some tags, to a delegate."""
+
+    name = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField(default=100)
+    active = models.BooleanField(default=True)
+    topic = models.CharField(max_length=20, choices=Ticket.Topic.choices, blank=True)
+    tags_any = models.CharField(max_length=300, blank=True,
+                                help_text="Space-separated; a ticket with any of them matches")
+    delegate_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="+")
+    delegate_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+    slack_channel = models.CharField(max_length=80, blank=True,
+                                     help_text="e.g. #field-enablement-team; notified on routing")
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def matches(self, ticket: Ticket) -> bool:
+        if self.topic and ticket.topic == self.topic:
+            return True
+        wanted = set(self.tags_any.split())
+        return bool(wanted & set(ticket.tag_list))

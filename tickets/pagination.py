@@ -1,0 +1,71 @@
+"""Keyset pagination: a page costs the same at page 1 and page 10,000."""
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def _encode(value, pk: int, backwards: bool) -> str:
+    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, pk,
+                      backwards])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, pk, backwards = json.loads(base64.urlsafe_b64decode(padded))
+        return value, int(pk), bool(backwards)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError({"cursor": "This page link is not valid any more."}) from exc
+
+
+def keyset_page(queryset: QuerySet, sort: str, cursor: str | None, size: int) -> Page:
+    """One page of `queryset` ordered by `sort` (e.g. "-updated_at") then id.
+
+    Fetches size + 1 rows to know whether another page follows, in a single query.
+    """
+    field = sort.lstrip("-")
+    descending = sort.startswith("-")
+    backwards = False
+    if cursor:
+        value, pk, backwards = _decode(cursor)
+        if isinstance(value, str) and field.endswith("_at"):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError as exc:
+                raise ValidationError({"cursor": "This page link is not valid any more."}) from exc
+        # Walking backwards flips the comparison and the order, then the rows are reversed.
+        after = descending != backwards
+        op = "lt" if after else "gt"
+        queryset = queryset.filter(
+            Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk})
+        )
+    forward_desc = descending != backwards
+    order = [f"-{field}", "-id"] if forward_desc else [field, "id"]
+    rows = list(queryset.order_by(*order)[: size + 1])
+    has_more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    if not rows:
+        return Page([], None, None)
+    first, last = rows[0], rows[-1]
+    if backwards:
+        next_cursor = _encode(getattr(last, field), last.pk, False)
+        previous_cursor = _encode(getattr(first, field), first.pk, True) if has_more else None
+    else:
+        next_cursor = _encode(getattr(last, field), last.pk, False) if has_more else None
+        previous_cursor = _encode(getattr(first, field), first.pk, True) if cursor else None
+    return Page(rows, next_cursor, previous_cursor)

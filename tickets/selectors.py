@@ -1,0 +1,212 @@
+"""Reads for the console and the API; each decides its joins once, here."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from edudesk.roles import ADMIN, LD_AGENT, MANAGER, roles_of
+
+from .models import AgentProfile, AuditEvent, Comment, Macro, RoutingRule, Ticket, View
+from .pagination import Page, keyset_page
+
+VIEW_COUNT_TTL_SECONDS = 15
+PAGE_SIZE_MAX = 100
+
+
+def profile_of(user) -> AgentProfile | None:
+    """The agent profile with preferred regions, loaded once per request."""
+    if not hasattr(user, "_edudesk_profile"):
+        user._edudesk_profile = (
+            AgentProfile.objects.filter(user=user)
+            .select_related("team")
+            .prefetch_related("preferred_regions")
+            .first()
+        )
+    return user._edudesk_profile
+
+
+def sees_everything(user) -> bool:
+    return bool(roles_of(user) & {MANAGER, ADMIN})
+
+
+def tickets_visible_to(user) -> QuerySet[Ticket]:
+    """L&D agents see their team's tickets and their own; other roles see all."""
+    tickets = Ticket.objects.all()
+    roles = roles_of(user)
+    if LD_AGENT in roles and not roles & {"agent", MANAGER, ADMIN}:
+        profile = profile_of(user)
+        team_id = profile.team_id if profile else None
+        tickets = tickets.filter(Q(group_id=team_id) | Q(assignee=user))
+    return tickets
+
+
+def views_for(user) -> list[View]:
+    """The views in the user's navigation: their team's, shared ones and unowned ones."""
+    views = View.objects.all()
+    if not sees_everything(user):
+        profile = profile_of(user)
+        team_id = profile.team_id if profile else None
+        views = views.filter(
+            Q(team__isnull=True) | Q(team_id=team_id) | Q(shared_with__id=team_id)
+        ).distinct()
+    return list(views.prefetch_related("regions"))
+
+
+def view_by_slug(user, slug: str) -> View:
+    for view in views_for(user):
+        if view.slug == slug:
+            return view
+    raise Http404("No such view, or it is not one of yours.")
+
+
+def tickets_in_view(view: View, user) -> QuerySet[Ticket]:
+    """The view's conditions as one filtered queryset."""
+    tickets = tickets_visible_to(user)
+    if view.form_id:
+        tickets = tickets.filter(form_id=view.form_id)
+    if view.group_id:
+        tickets = tickets.filter(group_id=view.group_id)
+    if view.statuses:
+        tickets = tickets.filter(status__in=view.statuses)
+    for tag in view.tags_all:
+        tickets = tickets.filter(tags__contains=f" {tag} ")
+    for tag in view.tags_none:
+        tickets = tickets.exclude(tags__contains=f" {tag} ")
+    if view.assignee == View.Assignee.UNASSIGNED:
+        tickets = tickets.filter(assignee__isnull=True)
+    elif view.assignee == View.Assignee.ME:
+        tickets = tickets.filter(assignee=user)
+    elif view.assignee == View.Assignee.ASSIGNED:
+        tickets = tickets.filter(assignee__isnull=False)
+    region_ids = [r.pk for r in view.regions.all()]
+    if region_ids:
+        tickets = tickets.filter(region_id__in=region_ids)
+    return tickets
+
+
+def view_counts(views: list[View], user) -> dict[str, int]:
+    """Ticket count per view, cached briefly: the navigation polls it every few seconds."""
+    counts = {}
+    for view in views:
+        personal = view.assignee == View.Assignee.ME or not sees_everything(user)
+        key = f"viewcount:{view.pk}:{user.pk if personal else 'all'}:{cache_generation()}"
+        count = cache.get(key)
+        if count is None:
+            count = tickets_in_view(view, user).count()
+            cache.set(key, count, VIEW_COUNT_TTL_SECONDS)
+        counts[view.slug] = count
+    return counts
+
+
+def cache_generation() -> int:
+    """Bumped by every ticket change so that counts are never staler than the change."""
+    return cache.get_or_set("tickets:generation", 1, None)
+
+
+@dataclass
+class ListFilters:
+    region: str = ""  # "", "mine" or a region code
+    status: str = ""
+    unassigned: bool = False
+    q: str = ""
+    sort: str = ""
+
+
+def apply_filters(tickets: QuerySet[Ticket], filters: ListFilters, user) -> QuerySet[Ticket]:
+    if filters.region == "mine":
+        profile = profile_of(user)
+        region_ids = [r.pk for r in profile.preferred_regions.all()] if profile else []
+        if region_ids:  # an agent with no preference supports every region
+            tickets = tickets.filter(Q(region_id__in=region_ids) | Q(region__isnull=True))
+    elif filters.region:
+        tickets = tickets.filter(region__code=filters.region)
+    if filters.status:
+        if filters.status not in Ticket.Status.values:
+            raise ValidationError({"status": f"Unknown status {filters.status!r}."})
+        tickets = tickets.filter(status=filters.status)
+    if filters.unassigned:
+        tickets = tickets.filter(assignee__isnull=True)
+    query = filters.q.strip()
+    if query:
+        number = query.lstrip("#")
+        if number.isdigit():
+            tickets = tickets.filter(Q(pk=int(number)) | Q(external_id=int(number)))
+        else:
+            tickets = tickets.filter(
+                Q(subject__icontains=query)
+                | Q(requester_email__icontains=query)
+                | Q(requester_name__icontains=query)
+            )
+    return tickets
+
+
+def ticket_page(view: View, user, *, filters: ListFilters, cursor: str | None = None,
+                size: int | None = None) -> Page:
+    """One page of a view: a single query, whatever the page or the data size."""
+    size = min(max(1, size or settings.CONSOLE_PAGE_SIZE), PAGE_SIZE_MAX)
+    sort = filters.sort or view.sort
+    if sort not in View.Sort.values:
+        raise ValidationError({"sort": f"Unknown sort {sort!r}."})
+    tickets = apply_filters(tickets_in_view(view, user), filters, user)
+    tickets = tickets.select_related("assignee", "group", "form", "region")
+    return keyset_page(tickets, sort, cursor, size)
+
+
+def neighbours(view: View, user, ticket: Ticket) -> tuple[int | None, int | None]:
+    """Previous and next ticket ids in the view's order, for the n/p shortcuts."""
+    field = view.sort.lstrip("-")
+    value = getattr(ticket, field)
+    tickets = tickets_in_view(view, user)
+    later = tickets.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": ticket.pk}))
+    earlier = tickets.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": ticket.pk}))
+    if view.sort.startswith("-"):
+        before, after = later.order_by(field, "id"), earlier.order_by(f"-{field}", "-id")
+    else:
+        before, after = earlier.order_by(f"-{field}", "-id"), later.order_by(field, "id")
+    previous = before.values_list("pk", flat=True).first()
+    following = after.values_list("pk", flat=True).first()
+    return previous, following
+
+
+def ticket_for(user, ticket_id: int) -> Ticket:
+    ticket = (
+        tickets_visible_to(user)
+        .select_related("assignee", "group", "form", "region")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        raise Http404("No such ticket, or it is not one of yours.")
+    return ticket
+
+
+def ticket_detail(user, ticket_id: int) -> Ticket:
+    """A ticket with its conversation, history and deliveries, in four queries."""
+    ticket = ticket_for(user, ticket_id)
+    ticket.conversation = list(
+        Comment.objects.filter(ticket=ticket).select_related("author").order_by("created_at", "id")
+    )
+    ticket.history = list(
+        AuditEvent.objects.filter(ticket=ticket).select_related("actor").order_by("created_at", "id")
+    )
+    ticket.deliveries = list(ticket.outbox_messages.order_by("-created_at")[:20])
+    return ticket
+
+
+def active_macros() -> QuerySet[Macro]:
+    return Macro.objects.filter(active=True).select_related("set_group", "set_assignee")
+
+
+def routing_rules() -> list[RoutingRule]:
+    return list(
+        RoutingRule.objects.filter(active=True).select_related("delegate_user", "delegate_team")
+    )
+
+
+def suggested_rule(ticket: Ticket, rules: list[RoutingRule]) -> RoutingRule | None:
+    return next((rule for rule in rules if rule.matches(ticket)), None)
+

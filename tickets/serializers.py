@@ -1,0 +1,106 @@
+"""Output shapes of the console API; they read only what the selectors already loaded."""
+
+from rest_framework import serializers
+
+from .models import AuditEvent, Comment, Macro, RoutingRule, Ticket, View
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.SerializerMethodField()
+    email = serializers.EmailField()
+
+    def get_name(self, user) -> str:
+        return user.get_full_name() or user.get_username()
+
+
+class ViewSerializer(serializers.ModelSerializer):
+    count = serializers.IntegerField()
+    team = serializers.StringRelatedField()
+
+    class Meta:
+        model = View
+        fields = ["slug", "name", "team", "count", "sort"]
+
+
+class TicketListSerializer(serializers.ModelSerializer):
+    assignee = PersonSerializer(allow_null=True)
+    group = serializers.StringRelatedField()
+    form = serializers.StringRelatedField()
+    region = serializers.StringRelatedField()
+    tags = serializers.ListField(source="tag_list", child=serializers.CharField())
+
+    class Meta:
+        model = Ticket
+        fields = ["id", "external_id", "subject", "requester_name", "requester_email", "status",
+                  "priority", "form", "group", "topic", "region", "tags", "assignee",
+                  "created_at", "updated_at"]
+
+
+class TicketPageSerializer(serializers.Serializer):
+    results = TicketListSerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Comment
+        fields = ["id", "author_name", "is_public", "body_html", "created_at"]
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.StringRelatedField()
+
+    class Meta:
+        model = AuditEvent
+        fields = ["action", "summary", "changes", "actor", "created_at"]
+
+
+class DeliverySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    system = serializers.CharField()
+    action = serializers.CharField()
+    state = serializers.CharField()
+    attempts = serializers.IntegerField()
+    last_error = serializers.CharField()
+
+
+class TicketDetailSerializer(TicketListSerializer):
+    description = serializers.CharField()
+    comments = CommentSerializer(many=True, source="conversation")
+    audit = AuditEventSerializer(many=True, source="history")
+    deliveries = DeliverySerializer(many=True)
+
+    class Meta(TicketListSerializer.Meta):
+        fields = [*TicketListSerializer.Meta.fields, "description", "comments", "audit",
+                  "deliveries"]
+
+
+class MacroSerializer(serializers.ModelSerializer):
+    read_only = serializers.BooleanField(source="is_read_only")
+
+    class Meta:
+        model = Macro
+        fields = ["id", "title", "comment", "comment_is_public", "set_status", "add_tags",
+                  "remove_tags", "read_only"]
+
+
+class MacroChangesSerializer(serializers.Serializer):
+    comment_html = serializers.CharField()
+    comment_is_public = serializers.BooleanField()
+    status = serializers.CharField(allow_null=True)
+    tags_added = serializers.ListField(child=serializers.CharField())
+    tags_removed = serializers.ListField(child=serializers.CharField())
+    group = serializers.StringRelatedField()
+    assignee = PersonSerializer(allow_null=True)
+
+
+class RoutingRuleSerializer(serializers.ModelSerializer):
+    delegate_user = PersonSerializer(allow_null=True)
+    delegate_team = serializers.StringRelatedField()
+
+    class Meta:
+        model = RoutingRule
+        fields = ["id", "name", "topic", "tags_any", "delegate_user", "delegate_team",
+                  "slack_channel"]
