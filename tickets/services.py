@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from edudesk.html import sanitize_html, text_to_html
 from integrations import outbox
+from integrations.zendesk import outbound as zendesk
 
 from .models import AuditEvent, Comment, Macro, RoutingRule, Team, Ticket
 
@@ -44,11 +45,15 @@ def _check_status(ticket: Ticket, status: str) -> None:
         )
 
 
-def _save(ticket: Ticket, actor, action: str, summary: str, changes: dict) -> None:
+def _save(ticket: Ticket, actor, action: str, summary: str, changes: dict,
+          upstream: dict | None = None) -> None:
+    """Saves the ticket, its audit line and, for a Zendesk ticket, the upstream update."""
     ticket.updated_at = timezone.now()
     ticket.save()
     AuditEvent.objects.create(ticket=ticket, actor=actor, action=action, summary=summary,
                               changes=changes)
+    if ticket.external_id is not None and upstream:
+        zendesk.queue_ticket_update(ticket=ticket, action=action, changes=upstream, actor=actor)
     transaction.on_commit(_bump_generation)
 
 
@@ -75,7 +80,8 @@ def assign_ticket(*, ticket_id: int, assignee, actor) -> Ticket:
     if ticket.status == Ticket.Status.NEW:
         ticket.status = Ticket.Status.OPEN
     _save(ticket, actor, "assign", f"Assigned to {_name(assignee)}",
-          {"assignee": [before, _name(assignee) if assignee else None]})
+          {"assignee": [before, _name(assignee) if assignee else None]},
+          upstream={"assignee": assignee, "status": ticket.status})
     return ticket
 
 
@@ -87,7 +93,8 @@ def set_status(*, ticket_id: int, status: str, actor) -> Ticket:
     if ticket.status != status:
         changes = {"status": [ticket.status, status]}
         ticket.status = status
-        _save(ticket, actor, "status", f"Status set to {status}", changes)
+        _save(ticket, actor, "status", f"Status set to {status}", changes,
+              upstream={"status": status})
     return ticket
 
 
@@ -117,7 +124,9 @@ def add_comment(*, ticket_id: int, actor, body: str, public: bool,
         ticket.status = new_status
     kind = "Public reply" if public else "Internal note"
     summary = kind + (f", submitted as {ticket.status}" if "status" in changes else "")
-    _save(ticket, actor, "reply" if public else "note", summary, changes)
+    upstream = {"comment": {"html": comment.body_html, "public": public},
+                "status": ticket.status, "assignee": ticket.assignee}
+    _save(ticket, actor, "reply" if public else "note", summary, changes, upstream=upstream)
     return comment
 
 
@@ -180,11 +189,13 @@ def apply_macro(*, ticket_id: int, macro: Macro, actor) -> Ticket:
     if planned.status:
         _check_status(ticket, planned.status)
     changes: dict = {"macro": macro.title}
+    upstream: dict = {"macro": macro, "status": planned.status or ticket.status}
     if planned.comment_html:
         comment = Comment.objects.create(
             ticket=ticket, author=actor, author_name=_name(actor),
             is_public=planned.comment_is_public, body_html=sanitize_html(planned.comment_html))
         changes["comment"] = comment.pk
+        upstream["comment"] = {"html": comment.body_html, "public": comment.is_public}
     if planned.status:
         changes["status"] = [ticket.status, planned.status]
         ticket.status = planned.status
@@ -192,13 +203,16 @@ def apply_macro(*, ticket_id: int, macro: Macro, actor) -> Ticket:
         tags = (set(ticket.tag_list) | set(planned.tags_added)) - set(planned.tags_removed)
         changes["tags"] = {"added": planned.tags_added, "removed": planned.tags_removed}
         ticket.tags = Ticket.pack_tags(tags)
+        upstream["tags"] = ticket.tag_list
     if planned.group:
         changes["group"] = planned.group.name
         ticket.group = planned.group
+        upstream["group"] = planned.group
     if planned.assignee:
         changes["assignee"] = _name(planned.assignee)
         ticket.assignee = planned.assignee
-    _save(ticket, actor, "macro", f"Applied macro {macro.title}", changes)
+        upstream["assignee"] = planned.assignee
+    _save(ticket, actor, "macro", f"Applied macro {macro.title}", changes, upstream=upstream)
     return ticket
 
 
@@ -224,8 +238,9 @@ def route_ticket(*, ticket_id: int, actor, rule: RoutingRule | None = None,
     text = f"Routed to {target}" + (f" by rule “{rule.name}”" if rule else "")
     if note.strip():
         text += f": {note.strip()}"
+    note_html = text_to_html(text)
     Comment.objects.create(ticket=ticket, author=actor, author_name=_name(actor),
-                           is_public=False, body_html=text_to_html(text))
+                           is_public=False, body_html=note_html)
     channel = rule.slack_channel if rule else ""
     if channel:
         outbox.enqueue(system="slack", action="notify_route", ticket=ticket, payload={
@@ -234,5 +249,7 @@ def route_ticket(*, ticket_id: int, actor, rule: RoutingRule | None = None,
                     + (f" Note from {_name(actor)}: {note.strip()}" if note.strip() else ""),
         })
         changes["slack_channel"] = channel
-    _save(ticket, actor, "route", text[:300], changes)
+    _save(ticket, actor, "route", text[:300], changes, upstream={
+        "group": ticket.group, "assignee": ticket.assignee,
+        "comment": {"html": note_html, "public": False}})
     return ticket

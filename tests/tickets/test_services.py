@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from integrations.models import OutboxMessage
+from tests.factories import MacroFactory, RoutingRuleFactory, TicketFactory, team
 from tickets import services
 from tickets.models import AuditEvent, Comment, Ticket
-from tests.factories import MacroFactory, RoutingRuleFactory, TicketFactory, team
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,73 @@
+"""The console pages: messages for bad input, presence, htmx partials."""
+
+import pytest
+
+from tests.factories import MacroFactory, TicketFactory
+from tickets.models import Comment
+
+pytestmark = pytest.mark.django_db
+
+
+def test_empty_reply_shows_a_message_and_keeps_the_ticket(agent_client):
+    ticket = TicketFactory()
+    response = agent_client.post(f"/tickets/{ticket.pk}/reply/",
+                                 {"body": "", "kind": "public", "submit_as": "solved"}, follow=True)
+    assert "Write something before sending." in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == "new" and not Comment.objects.exists()
+
+
+def test_reply_submit_as_pending_redirects_back_to_the_view(agent_client, agent):
+    ticket = TicketFactory()
+    response = agent_client.post(f"/tickets/{ticket.pk}/reply/",
+                                 {"body": "Hi!", "kind": "public", "submit_as": "pending",
+                                  "view": "triage"})
+    assert response["Location"] == f"/tickets/{ticket.pk}/?view=triage"
+    ticket.refresh_from_db()
+    assert ticket.status == "pending" and ticket.assignee == agent
+
+
+def test_macro_on_closed_ticket_is_explained(agent_client):
+    ticket = TicketFactory(status="closed")
+    macro = MacroFactory()
+    response = agent_client.post(f"/tickets/{ticket.pk}/macro/", {"macro": macro.pk}, follow=True)
+    assert "closed and cannot be changed" in response.content.decode()
+
+
+def test_unknown_view_says_so(agent_client):
+    response = agent_client.get("/views/nope/")
+    assert response.status_code == 404
+    assert "There is no view “nope”" in response.content.decode()
+
+
+def test_macro_preview_partial(agent_client):
+    ticket = TicketFactory(requester_name="Leila Karimi")
+    macro = MacroFactory()
+    html = agent_client.get(f"/tickets/{ticket.pk}/macro/preview/?macro={macro.pk}").content.decode()
+    assert "Hi Leila" in html and "pending" in html
+
+
+def test_htmx_filter_returns_only_the_rows(agent_client):
+    TicketFactory(subject="Badge expired")
+    TicketFactory(subject="Course progress reset")
+    response = agent_client.get("/views/triage/?q=badge", HTTP_HX_REQUEST="true",
+                                HTTP_HX_TARGET="ticket-list")
+    html = response.content.decode()
+    assert "Badge expired" in html and "Course progress" not in html and "<aside" not in html
+
+
+def test_presence_shows_who_else_is_here(client, agent, other_agent):
+    ticket = TicketFactory()
+    client.force_login(other_agent)
+    assert client.post(f"/tickets/{ticket.pk}/presence/", {"replying": "1"}).content == b""
+    client.force_login(agent)
+    html = client.post(f"/tickets/{ticket.pk}/presence/").content.decode()
+    assert "Grace Hopper is replying to this ticket" in html
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "Grace Hopper is replying" in page
+
+
+def test_view_counts_partial(agent_client):
+    TicketFactory()
+    html = agent_client.get("/views/counts/").content.decode()
+    assert 'id="count-triage" hx-swap-oob="true">1<' in html
