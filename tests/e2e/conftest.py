@@ -1,0 +1,92 @@
+"""Browser and worker fixtures: Debian's chromium, a real Celery worker process."""
+
+import importlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Browser tests need Debian's chromium: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def seeded_configuration(transactional_db):
+    """Transactional tests start from a flushed database: put back what migrations seed."""
+    from django.apps import apps
+
+    for module in ("edudesk.migrations.0001_roles", "tickets.migrations.0002_configuration"):
+        migration = importlib.import_module(module)
+        seed = getattr(migration, "create_roles", None) or migration.configure
+        seed(apps, None)
+
+
+def database_url() -> str:
+    """The test database as a URL, for processes started from a test."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(request):
+    """Starts `celery worker` as its own process on the configured broker and database."""
+    extra_env = getattr(request, "param", {}) or {}
+
+    def start(**env_overrides):
+        env = {**os.environ, "DATABASE_URL": database_url(), **extra_env, **env_overrides}
+        log = open(ROOT / "var" / "test" / "worker.log", "w")  # noqa: SIM115 - closed below
+        process = subprocess.Popen(  # noqa: S603 - fixed arguments
+            [sys.executable, "-m", "celery", "-A", "edudesk", "worker", "--pool", "solo",
+             "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        started.append((process, log))
+        return process
+
+    started: list = []
+    yield start
+    for process, log in started:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def wait_for(predicate, timeout: float = 60, interval: float = 0.25):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False

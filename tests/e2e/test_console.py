@@ -1,0 +1,66 @@
+"""An agent triages in Chromium: Triage -> assign to me -> public reply -> Pending -> My Assigned."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from edudesk import roles
+from tests.factories import TicketFactory, UserFactory, team
+from tickets.models import Ticket
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("seeded_configuration")]
+
+
+def _login(page, live_server, username):
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_agent_triages_a_ticket(live_server, page):
+    UserFactory(username="ada", first_name="Ada", last_name="Lovelace", role=roles.AGENT,
+                team=team("education-services"))
+    ticket = TicketFactory(subject="Passed the exam but no badge", requester_name="Priya Iyer")
+    TicketFactory(subject="Course progress reset")
+
+    _login(page, live_server, "ada")
+    page.get_by_role("link", name=re.compile("Professional Services - Triage")).click()
+    expect(page.locator("#count-triage")).to_have_text("2")
+    page.get_by_role("link", name="Passed the exam but no badge").click()
+
+    page.get_by_role("button", name="Assign to me (a)").click()
+    expect(page.locator("#assignee")).to_have_text("Ada Lovelace")
+    page.get_by_role("textbox", name="Reply").fill("Hi Priya, your badge is on its way.")
+    page.get_by_role("button", name="Submit as Pending").click()
+    expect(page.get_by_role("status")).to_contain_text("Reply sent, submitted as pending")
+    expect(page.locator(".conversation")).to_contain_text("your badge is on its way")
+    expect(page.locator(".audit")).to_contain_text("Public reply, submitted as pending")
+
+    page.get_by_role("link", name=re.compile("My Assigned Tickets")).click()
+    row = page.locator("tbody tr", has_text="Passed the exam but no badge")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Pending")
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.PENDING and ticket.assignee.username == "ada"
+
+
+def test_keyboard_shortcuts_and_macro_preview(live_server, page):
+    UserFactory(username="ada", first_name="Ada", role=roles.AGENT,
+                team=team("education-services"))
+    TicketFactory(subject="Pricing question", requester_name="Tariq Aziz", topic="other")
+    _login(page, live_server, "ada")
+    page.goto(f"{live_server.url}/views/triage/")
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Pricing question")).to_be_visible()
+    page.keyboard.press("a")
+    expect(page.locator("#assignee")).to_have_text(re.compile("Ada"))
+    page.get_by_label("Macro").select_option(label="General > Forms > Incorrect Form Used")
+    preview = page.get_by_label("Macro preview")
+    expect(preview).to_contain_text("Hi Tariq")
+    expect(preview).to_contain_text("set status to solved")
+    page.get_by_role("button", name="Apply macro").click()
+    expect(page.get_by_role("status")).to_contain_text("Applied")
+    expect(page.locator(".properties")).to_contain_text("Solved")
