@@ -31,6 +31,18 @@ def _decode(cursor: str) -> tuple:
         raise ValidationError({"cursor": "This page link is not valid any more."}) from exc
 
 
+def after_key(field: str, op: str, value, pk: int) -> Q:
+    """(field, id) strictly after (value, pk) in `op` ("gt"/"lt") order.
+
+    The redundant inclusive bound gives the database an index range to start from;
+    the OR alone would make most planners scan.
+    """
+    inclusive = "gte" if op == "gt" else "lte"
+    return Q(**{f"{field}__{inclusive}": value}) & (
+        Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk})
+    )
+
+
 def keyset_page(queryset: QuerySet, sort: str, cursor: str | None, size: int) -> Page:
     """One page of `queryset` ordered by `sort` (e.g. "-updated_at") then id.
 
@@ -49,9 +61,7 @@ def keyset_page(queryset: QuerySet, sort: str, cursor: str | None, size: int) ->
         # Walking backwards flips the comparison and the order, then the rows are reversed.
         after = descending != backwards
         op = "lt" if after else "gt"
-        queryset = queryset.filter(
-            Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk})
-        )
+        queryset = queryset.filter(after_key(field, op, value, pk))
     forward_desc = descending != backwards
     order = [f"-{field}", "-id"] if forward_desc else [field, "id"]
     rows = list(queryset.order_by(*order)[: size + 1])

@@ -11,7 +11,7 @@ from django.http import Http404
 from edudesk.roles import ADMIN, LD_AGENT, MANAGER, roles_of
 
 from .models import AgentProfile, AuditEvent, Comment, Macro, RoutingRule, Ticket, View
-from .pagination import Page, keyset_page
+from .pagination import Page, after_key, keyset_page
 
 VIEW_COUNT_TTL_SECONDS = 15
 PAGE_SIZE_MAX = 100
@@ -161,8 +161,8 @@ def neighbours(view: View, user, ticket: Ticket) -> tuple[int | None, int | None
     field = view.sort.lstrip("-")
     value = getattr(ticket, field)
     tickets = tickets_in_view(view, user)
-    later = tickets.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": ticket.pk}))
-    earlier = tickets.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": ticket.pk}))
+    later = tickets.filter(after_key(field, "gt", value, ticket.pk))
+    earlier = tickets.filter(after_key(field, "lt", value, ticket.pk))
     if view.sort.startswith("-"):
         before, after = later.order_by(field, "id"), earlier.order_by(f"-{field}", "-id")
     else:
