@@ -150,6 +150,11 @@ if OKTA_DOMAIN:
     OIDC_OP_TOKEN_ENDPOINT = f"https://{OKTA_DOMAIN}/oauth2/v1/token"
     OIDC_OP_USER_ENDPOINT = f"https://{OKTA_DOMAIN}/oauth2/v1/userinfo"
     OIDC_OP_JWKS_ENDPOINT = f"https://{OKTA_DOMAIN}/oauth2/v1/keys"
+    MIDDLEWARE.append("mozilla_django_oidc.middleware.SessionRefresh")
+# Okta group name -> EduDesk role, e.g. "edu-services=agent,edu-managers=manager".
+OKTA_ROLE_GROUPS = env.dict("OKTA_ROLE_GROUPS", default={
+    "edudesk-agents": "agent", "edudesk-ld-agents": "ld_agent",
+    "edudesk-managers": "manager", "edudesk-admins": "admin"})
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tickets:home"
 LOGOUT_REDIRECT_URL = "login"
