@@ -64,3 +64,24 @@ def test_keyboard_shortcuts_and_macro_preview(live_server, page):
     page.get_by_role("button", name="Apply macro").click()
     expect(page.get_by_role("status")).to_contain_text("Applied")
     expect(page.locator(".properties")).to_contain_text("Solved")
+
+
+def test_agents_see_each_other_on_a_ticket(live_server, browser):
+    for username, first in (("ada", "Ada"), ("grace", "Grace")):
+        UserFactory(username=username, first_name=first, last_name="Agent", role=roles.AGENT,
+                    team=team("education-services"))
+    ticket = TicketFactory(subject="Badge expired")
+    pages = {}
+    for username in ("ada", "grace"):
+        context = browser.new_context()
+        pages[username] = context.new_page()
+        _login(pages[username], live_server, username)
+        pages[username].goto(f"{live_server.url}/tickets/{ticket.pk}/")
+    ada, grace = pages["ada"], pages["grace"]
+    expect(ada.locator("#presence")).to_contain_text("Grace Agent is viewing this ticket",
+                                                     timeout=12_000)
+    grace.get_by_role("textbox", name="Reply").fill("Let me take this one")
+    expect(ada.locator("#presence")).to_contain_text("Grace Agent is replying to this ticket",
+                                                     timeout=12_000)
+    for page in pages.values():
+        page.context.close()
