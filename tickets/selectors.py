@@ -40,7 +40,8 @@ def tickets_visible_to(user) -> QuerySet[Ticket]:
     if LD_AGENT in roles and not roles & {"agent", MANAGER, ADMIN}:
         profile = profile_of(user)
         team_id = profile.team_id if profile else None
-        tickets = tickets.filter(Q(group_id=team_id) | Q(assignee=user))
+        mine = Q(assignee=user)
+        tickets = tickets.filter(mine | Q(group_id=team_id) if team_id else mine)
     return tickets
 
 
@@ -50,9 +51,10 @@ def views_for(user) -> list[View]:
     if not sees_everything(user):
         profile = profile_of(user)
         team_id = profile.team_id if profile else None
-        views = views.filter(
-            Q(team__isnull=True) | Q(team_id=team_id) | Q(shared_with__id=team_id)
-        ).distinct()
+        visible = Q(team__isnull=True)
+        if team_id is not None:  # "= NULL" on the join would match views shared with no one
+            visible |= Q(team_id=team_id) | Q(shared_with__id=team_id)
+        views = views.filter(visible).distinct()
     return list(views.prefetch_related("regions"))
 
 

@@ -44,6 +44,9 @@ def test_navigation_shows_each_team_its_views(agent, ld_agent, manager):
     assert slugs(agent) == ["my-assigned", "triage", "paid"]
     assert slugs(ld_agent) == ["my-assigned", "triage", "free"]
     assert slugs(manager) == ["my-assigned", "triage", "paid", "free"]
+    agent.agent_profile.delete()
+    del agent._edudesk_profile
+    assert slugs(agent) == ["my-assigned"]  # no team: only the views nobody owns
 
 
 def test_filters_region_status_unassigned_and_search(agent):
