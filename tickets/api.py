@@ -30,7 +30,8 @@ class ViewListApi(APIView):
         views = selectors.views_for(request.user)
         counts = selectors.view_counts(views, request.user)
         for view in views:
-            view.count = counts[view.slug]
+            view.count = min(counts[view.slug], selectors.VIEW_COUNT_CAP)
+            view.count_is_capped = counts[view.slug] > selectors.VIEW_COUNT_CAP
         return Response(ViewSerializer(views, many=True).data)
 
 

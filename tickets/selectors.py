@@ -14,6 +14,7 @@ from .models import AgentProfile, AuditEvent, Comment, Macro, RoutingRule, Ticke
 from .pagination import Page, after_key, keyset_page
 
 VIEW_COUNT_TTL_SECONDS = 15
+VIEW_COUNT_CAP = 10_000
 PAGE_SIZE_MAX = 100
 
 
@@ -90,18 +91,39 @@ def tickets_in_view(view: View, user) -> QuerySet[Ticket]:
     return tickets
 
 
+def _sees_all_tickets(user) -> bool:
+    roles = roles_of(user)
+    return not (LD_AGENT in roles and not roles & {"agent", MANAGER, ADMIN})
+
+
 def view_counts(views: list[View], user) -> dict[str, int]:
-    """Ticket count per view, cached briefly: the navigation polls it every few seconds."""
-    counts = {}
+    """Ticket count per view, cached briefly: the navigation polls it every few seconds.
+
+    Counting stops at VIEW_COUNT_CAP + 1 rows, so a queue of a million tickets costs no
+    more than one of ten thousand; the page shows "10,000+".
+    """
+    generation = cache_generation()
+    scope = "all" if _sees_all_tickets(user) else f"u{user.pk}"
+    keys = {
+        view.slug: f"viewcount:{view.pk}:{user.pk if view.assignee == View.Assignee.ME else scope}"
+                   f":{generation}"
+        for view in views
+    }
+    cached = cache.get_many(keys.values())
+    counts, missing = {}, {}
     for view in views:
-        personal = view.assignee == View.Assignee.ME or not sees_everything(user)
-        key = f"viewcount:{view.pk}:{user.pk if personal else 'all'}:{cache_generation()}"
-        count = cache.get(key)
+        count = cached.get(keys[view.slug])
         if count is None:
-            count = tickets_in_view(view, user).count()
-            cache.set(key, count, VIEW_COUNT_TTL_SECONDS)
+            count = tickets_in_view(view, user)[: VIEW_COUNT_CAP + 1].count()
+            missing[keys[view.slug]] = count
         counts[view.slug] = count
+    if missing:
+        cache.set_many(missing, VIEW_COUNT_TTL_SECONDS)
     return counts
+
+
+def count_label(count: int) -> str:
+    return f"{VIEW_COUNT_CAP:,}+" if count > VIEW_COUNT_CAP else f"{count:,}"
 
 
 def cache_generation() -> int:

@@ -16,11 +16,12 @@ class PersonSerializer(serializers.Serializer):
 
 class ViewSerializer(serializers.ModelSerializer):
     count = serializers.IntegerField()
+    count_is_capped = serializers.BooleanField(help_text="true: the view holds more than `count`")
     team = serializers.StringRelatedField()
 
     class Meta:
         model = View
-        fields = ["slug", "name", "team", "count", "sort"]
+        fields = ["slug", "name", "team", "count", "count_is_capped", "sort"]
 
 
 class TicketListSerializer(serializers.ModelSerializer):

@@ -67,7 +67,7 @@ def view_counts(request):
     views = selectors.views_for(request.user)
     counts = selectors.view_counts(views, request.user)
     for view in views:
-        view.count = counts[view.slug]
+        view.count_label = selectors.count_label(counts[view.slug])
     return render(request, "tickets/_nav_counts.html", {"views": views})
 
 

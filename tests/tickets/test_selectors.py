@@ -154,3 +154,12 @@ def test_view_counts_are_cached_until_a_ticket_changes(agent, django_capture_on_
         services.assign_ticket(ticket_id=ticket.pk, assignee=agent, actor=agent)
     counts = selectors.view_counts(views, agent)
     assert counts["triage"] == 1 and counts["my-assigned"] == 1
+
+
+def test_counts_stop_at_the_cap(agent, monkeypatch):
+    monkeypatch.setattr(selectors, "VIEW_COUNT_CAP", 3)
+    for _ in range(5):
+        TicketFactory()
+    counts = selectors.view_counts(selectors.views_for(agent), agent)
+    assert counts["triage"] == 4
+    assert selectors.count_label(counts["triage"]) == "3+"
