@@ -51,16 +51,11 @@ class ViewTicketsApi(APIView):
     def get(self, request, slug: str):
         view = selectors.view_by_slug(request.user, slug)
         params = request.query_params
-        filters = selectors.ListFilters(
-            region=params.get("region", ""), status=params.get("status", ""),
-            unassigned=params.get("unassigned") in ("1", "true"), q=params.get("q", ""),
-            sort=params.get("sort", ""),
-        )
         size = None
         if params.get("page_size"):
             size = serializers.IntegerField(
                 min_value=1, max_value=selectors.PAGE_SIZE_MAX).run_validation(params["page_size"])
-        page = selectors.ticket_page(view, request.user, filters=filters,
+        page = selectors.ticket_page(view, request.user, params=params,
                                      cursor=params.get("cursor"), size=size)
         base = reverse("api:view-tickets", args=[slug], request=request)
 

@@ -1,7 +1,5 @@
 """Reads for the console and the API; each decides its joins once, here."""
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -10,6 +8,7 @@ from django.http import Http404
 
 from edudesk.roles import ADMIN, LD_AGENT, MANAGER, roles_of
 
+from .filters import TicketListFilter
 from .models import AgentProfile, AuditEvent, Comment, Macro, RoutingRule, Ticket, View
 from .pagination import Page, after_key, keyset_page
 
@@ -131,52 +130,21 @@ def cache_generation() -> int:
     return cache.get_or_set("tickets:generation", 1, None)
 
 
-@dataclass
-class ListFilters:
-    region: str = ""  # "", "mine" or a region code
-    status: str = ""
-    unassigned: bool = False
-    q: str = ""
-    sort: str = ""
-
-
-def apply_filters(tickets: QuerySet[Ticket], filters: ListFilters, user) -> QuerySet[Ticket]:
-    if filters.region == "mine":
-        profile = profile_of(user)
-        region_ids = [r.pk for r in profile.preferred_regions.all()] if profile else []
-        if region_ids:  # an agent with no preference supports every region
-            tickets = tickets.filter(Q(region_id__in=region_ids) | Q(region__isnull=True))
-    elif filters.region:
-        tickets = tickets.filter(region__code=filters.region)
-    if filters.status:
-        if filters.status not in Ticket.Status.values:
-            raise ValidationError({"status": f"Unknown status {filters.status!r}."})
-        tickets = tickets.filter(status=filters.status)
-    if filters.unassigned:
-        tickets = tickets.filter(assignee__isnull=True)
-    query = filters.q.strip()
-    if query:
-        number = query.lstrip("#")
-        if number.isdigit():
-            tickets = tickets.filter(Q(pk=int(number)) | Q(external_id=int(number)))
-        else:
-            tickets = tickets.filter(
-                Q(subject__icontains=query)
-                | Q(requester_email__icontains=query)
-                | Q(requester_name__icontains=query)
-            )
-    return tickets
-
-
-def ticket_page(view: View, user, *, filters: ListFilters, cursor: str | None = None,
+def ticket_page(view: View, user, *, params=None, cursor: str | None = None,
                 size: int | None = None) -> Page:
-    """One page of a view: a single query, whatever the page or the data size."""
+    """One page of a view, filtered by `params` (q, region, status, unassigned, sort).
+
+    A single query, whatever the page or the data size.
+    """
     size = min(max(1, size or settings.CONSOLE_PAGE_SIZE), PAGE_SIZE_MAX)
-    sort = filters.sort or view.sort
-    if sort not in View.Sort.values:
-        raise ValidationError({"sort": f"Unknown sort {sort!r}."})
-    tickets = apply_filters(tickets_in_view(view, user), filters, user)
-    tickets = tickets.select_related("assignee", "group", "form", "region")
+    profile = profile_of(user)
+    filterset = TicketListFilter(
+        params or {}, queryset=tickets_in_view(view, user),
+        preferred_region_ids=[r.pk for r in profile.preferred_regions.all()] if profile else [])
+    if not filterset.is_valid():
+        raise ValidationError({k: list(v) for k, v in filterset.errors.items()})
+    sort = filterset.form.cleaned_data.get("sort") or view.sort
+    tickets = filterset.qs.select_related("assignee", "group", "form", "region")
     return keyset_page(tickets, sort, cursor, size)
 
 

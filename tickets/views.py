@@ -18,16 +18,6 @@ from .models import Macro, Region, RoutingRule, Team, Ticket
 User = get_user_model()
 
 
-def _filters(request) -> selectors.ListFilters:
-    return selectors.ListFilters(
-        region=request.GET.get("region", ""),
-        status=request.GET.get("status", ""),
-        unassigned=request.GET.get("unassigned") in ("1", "on", "true"),
-        q=request.GET.get("q", ""),
-        sort=request.GET.get("sort", ""),
-    )
-
-
 @role_required(*CONSOLE_ROLES)
 @require_GET
 def home(request):
@@ -44,15 +34,15 @@ def view_tickets(request, slug: str):
     if view is None:
         messages.error(request, f"There is no view “{slug}” among yours.")
         return render(request, "tickets/no_views.html", {"views": views}, status=404)
-    filters = _filters(request)
     try:
-        page = selectors.ticket_page(view, request.user, filters=filters,
+        page = selectors.ticket_page(view, request.user, params=request.GET,
                                      cursor=request.GET.get("cursor"))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         page = selectors.Page([], None, None)
     context = {
-        "views": views, "view": view, "page": page, "filters": filters,
+        "views": views, "view": view, "page": page,
+        "filters": {key: request.GET.get(key, "") for key in ("q", "region", "status", "unassigned", "sort")},
         "regions": Region.objects.all(), "statuses": Ticket.Status.choices,
         "sorts": view.Sort.choices,
     }

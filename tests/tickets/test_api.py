@@ -106,3 +106,16 @@ def test_schema_describes_the_operations(api):
     for path in ["/api/v1/views/", "/api/v1/views/{slug}/tickets/", "/api/v1/tickets/{id}/reply/",
                  "/api/v1/tickets/{id}/macro/", "/api/v1/tickets/{id}/route/"]:
         assert path in schema["paths"], path
+
+
+def test_sort_and_unassigned_params(api, agent):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old = TicketFactory(created_at=timezone.now() - timedelta(days=3))
+    new = TicketFactory(assignee=None)
+    body = api.get("/api/v1/views/triage/tickets/?sort=-created_at&unassigned=true").json()
+    assert [t["id"] for t in body["results"]] == [new.pk, old.pk]
+    response = api.get("/api/v1/views/triage/tickets/?sort=sideways")
+    assert response.status_code == 400 and "sort" in response.json()

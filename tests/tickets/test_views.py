@@ -71,3 +71,17 @@ def test_view_counts_partial(agent_client):
     TicketFactory()
     html = agent_client.get("/views/counts/").content.decode()
     assert 'id="count-triage" hx-swap-oob="true">1<' in html
+
+
+def test_bad_filter_values_are_explained(agent_client):
+    html = agent_client.get("/views/triage/?status=weird&sort=sideways").content.decode()
+    assert "Select a valid choice. weird is not one of the available choices." in html
+    assert "sideways" in html
+
+
+def test_unassigned_checkbox_filters(agent_client, agent):
+    TicketFactory(subject="Nobody's", status="open", tags=" paid ")
+    TicketFactory(subject="Ada's", status="open", assignee=agent, tags=" paid ")
+    html = agent_client.get("/views/paid/?unassigned=true").content.decode()
+    assert "Nobody&#x27;s" in html and "Ada&#x27;s" not in html
+    assert "Ada&#x27;s" in agent_client.get("/views/paid/").content.decode()
