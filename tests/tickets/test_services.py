@@ -148,3 +148,19 @@ def test_seeded_rules_suggest_the_handbooks_delegates():
     assert suggested_rule(sales, rules).slack_channel == "#field-enablement-team"
     assert suggested_rule(teamops, rules).delegate_team == team("ld")
     assert suggested_rule(pricing, rules) is None
+
+
+def test_a_failure_late_in_an_action_leaves_no_trace(agent, monkeypatch):
+    """The outbox write fails after the note and the group change: all of it rolls back."""
+    from integrations import outbox
+
+    monkeypatch.setattr(outbox, "DELIVERERS", {})  # enqueue() now refuses "slack"
+    rule = RoutingRuleFactory(topic="sales", delegate_team=team("field-enablement"),
+                              slack_channel="#field-enablement-team")
+    ticket = TicketFactory(topic="sales")
+    with pytest.raises(ValueError, match="No deliverer"):
+        services.route_ticket(ticket_id=ticket.pk, actor=agent, rule=rule)
+    ticket.refresh_from_db()
+    assert ticket.group == team("education-services")
+    assert not Comment.objects.exists() and not AuditEvent.objects.exists()
+    assert not OutboxMessage.objects.exists()
