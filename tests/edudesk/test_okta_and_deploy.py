@@ -35,6 +35,7 @@ def test_okta_sign_in_creates_the_user_and_keeps_roles_in_step():
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     env = {**os.environ, "PRODUCTION": "true", "SECRET_KEY": "k" * 20 + "-Zq8#x" * 8,
            "ALLOWED_HOSTS": "desk.example.com", "EDUDESK_VAR_DIR": str(tmp_path)}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only
     result = subprocess.run(  # noqa: S603 - fixed arguments
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
