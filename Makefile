@@ -22,7 +22,7 @@ install: $(BIN)/activate
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --tickets 0  # tickets come from the fake Zendesk
 	$(BIN)/python manage.py run_demo --port $(PORT)
 
 lint: install

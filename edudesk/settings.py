@@ -127,6 +127,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.deliver_pending",
         "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=60.0),
     },
+    "zendesk-incremental-sync": {
+        "task": "integrations.zendesk.tasks.sync_incremental",
+        "schedule": env.float("ZENDESK_SYNC_SECONDS", default=60.0),
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -213,6 +217,18 @@ CONSOLE_PAGE_SIZE = env.int("CONSOLE_PAGE_SIZE", default=25)
 # External systems. Empty URL = not configured (nothing is sent, rows wait in the outbox).
 SLACK_API_URL = env.str("SLACK_API_URL", default="")
 SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
+# Zendesk: the account's base URL (https://acme.zendesk.com, or a fake's) and either an
+# agent's email + API token or an OAuth token. The rate budget is shared by all workers.
+ZENDESK_URL = env.str("ZENDESK_URL", default="")
+ZENDESK_EMAIL = env.str("ZENDESK_EMAIL", default="")
+ZENDESK_API_TOKEN = env.str("ZENDESK_API_TOKEN", default="")
+ZENDESK_OAUTH_TOKEN = env.str("ZENDESK_OAUTH_TOKEN", default="")
+ZENDESK_WEBHOOK_SECRET = env.str("ZENDESK_WEBHOOK_SECRET", default="")
+ZENDESK_RATE_LIMIT_PER_MINUTE = env.int("ZENDESK_RATE_LIMIT_PER_MINUTE", default=700)  # 0 = off
+ZENDESK_INCREMENTAL_RATE_LIMIT_PER_MINUTE = env.int("ZENDESK_INCREMENTAL_RATE_LIMIT_PER_MINUTE",
+                                                    default=10)
+ZENDESK_RATE_WINDOW_SECONDS = env.float("ZENDESK_RATE_WINDOW_SECONDS", default=60.0)  # tests shrink it
+ZENDESK_SYNC_SECONDS = env.float("ZENDESK_SYNC_SECONDS", default=60.0)
 
 LOGGING = {
     "version": 1,

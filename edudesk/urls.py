@@ -16,6 +16,7 @@ api_patterns = [
 
 urlpatterns = [
     path("", include("tickets.urls")),
+    path("", include("integrations.urls")),
     path("api/v1/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

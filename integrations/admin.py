@@ -1,10 +1,12 @@
-"""The outbox in the admin: what was sent where, and what failed."""
+"""The outbox, sync state and received webhooks in the admin: what went where, and what failed."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from edudesk.admin_site import AdminRoleModelAdmin
 
-from .models import OutboxMessage
+from .models import OutboxMessage, SyncState, WebhookEvent
 
 
 @admin.register(OutboxMessage)
@@ -12,3 +14,32 @@ class OutboxMessageAdmin(AdminRoleModelAdmin):
     list_display = ["id", "system", "action", "state", "attempts", "created_at", "sent_at"]
     list_filter = ["system", "state"]
     raw_id_fields = ["ticket"]
+
+
+class ReadOnlyAdmin(AdminRoleModelAdmin):
+    """Written by the integrations only; the admin looks."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SyncState)
+class SyncStateAdmin(ReadOnlyAdmin):
+    list_display = ["system", "last_finished_at", "last_success_at", "phase", "connection_page"]
+
+    @admin.display(description="Details")
+    def connection_page(self, obj: SyncState) -> str:
+        if obj.system != "zendesk":
+            return ""
+        return format_html('<a href="{}">Connection page</a>',
+                           reverse("integrations:zendesk-connection"))
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ["id", "system", "event_id", "state", "received_at"]
+    list_filter = ["system", "state"]
+    search_fields = ["event_id"]

@@ -30,6 +30,9 @@ class UpstreamError(Exception):
         # Machine-readable error name from the body (Zendesk: "RecordInvalid", "UpdateConflict").
         self.code = code
         self.details = details
+        # What a deliverer learned while failing (e.g. the upstream version behind a 409);
+        # the outbox keeps it in the row's response for the ticket page.
+        self.record: dict[str, Any] | None = None
 
     def __str__(self) -> str:
         return f"HTTP {self.status}: {self.message}" if self.status else self.message

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from . import outbox
+from .zendesk import tasks as zendesk_tasks  # noqa: F401 - registers Zendesk's tasks with Celery
 
 
 @shared_task(acks_late=True)

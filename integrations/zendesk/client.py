@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
-from integrations.errors import PermanentError, TransientError, error_from_response
+from integrations.errors import PermanentError, RateLimited, TransientError, error_from_response
 
 log = logging.getLogger(__name__)
 
@@ -19,9 +20,9 @@ Timeout = float | tuple[float, float]
 
 
 class RateBudget(Protocol):
-    """Anything whose acquire() blocks until one more request may be sent."""
+    """Anything whose acquire(path) blocks until one more request to that path may be sent."""
 
-    def acquire(self) -> None: ...
+    def acquire(self, path: str) -> None: ...
 
 
 class _Bearer(AuthBase):
@@ -64,6 +65,12 @@ class ZendeskClient:
     def __repr__(self) -> str:  # never include credentials
         return f"ZendeskClient({self.base_url!r})"
 
+    def fork(self) -> ZendeskClient:
+        """The same account and budget on a new session, for use from another thread."""
+        twin = copy.copy(self)
+        twin.session = requests.Session()
+        return twin
+
     # ---- transport -------------------------------------------------------------------------
     def _url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -78,7 +85,7 @@ class ZendeskClient:
                  headers: dict[str, str] | None = None) -> dict[str, Any]:
         url = self._url(path)
         if self.rate_budget is not None:
-            self.rate_budget.acquire()
+            self.rate_budget.acquire(urlsplit(url).path)
         started = time.monotonic()
         try:
             resp = self.session.request(method, url, params=params, json=json, headers=headers,
@@ -94,7 +101,12 @@ class ZendeskClient:
         log.debug("zendesk %s %s -> %s in %.0f ms", method, urlsplit(url).path,
                   resp.status_code, (time.monotonic() - started) * 1000)
         if not 200 <= resp.status_code < 300:
-            raise error_from_response(resp)
+            exc = error_from_response(resp)
+            pause = getattr(self.rate_budget, "pause", None)
+            if isinstance(exc, RateLimited) and pause is not None:
+                # Zendesk counts per account: every worker sharing the budget must wait too.
+                pause(exc.retry_after)
+            raise exc
         if resp.status_code == 204 or not resp.content:
             return {}
         try:
@@ -129,20 +141,44 @@ class ZendeskClient:
 
     # ---- operations ------------------------------------------------------------------------
     def incremental_tickets(self, start_time: int | None = None, cursor: str | None = None,
-                            per_page: int = 1000) -> dict[str, Any]:
+                            per_page: int = 1000, include: str | None = None) -> dict[str, Any]:
         """One page of GET /incremental/tickets/cursor; keep `after_cursor` for the next call
-        and stop when `end_of_stream` is true."""
+        and stop when `end_of_stream` is true. include="users" sideloads the page's users."""
         if (start_time is None) == (cursor is None):
             raise ValueError("pass exactly one of start_time or cursor")
         params: dict[str, Any] = {"per_page": per_page}
+        if include:
+            params["include"] = include
         if cursor is not None:
             params["cursor"] = cursor
         else:
             params["start_time"] = int(start_time or 0)
         return self._request("GET", "incremental/tickets/cursor", params=params)
 
+    def incremental_ticket_events(self, start_time: int, per_page: int = 1000,
+                                  include: str | None = "comment_events") -> dict[str, Any]:
+        """One page of GET /incremental/ticket_events (time-based): the next page starts at
+        `end_time`, so events of that second repeat; stop when `end_of_stream` is true."""
+        params: dict[str, Any] = {"start_time": int(start_time), "per_page": per_page}
+        if include:
+            params["include"] = include
+        return self._request("GET", "incremental/ticket_events", params=params)
+
     def show_ticket(self, ticket_id: int) -> dict[str, Any]:
         return self._request("GET", f"tickets/{int(ticket_id)}")
+
+    def show_many_tickets(self, ids: list[int]) -> list[dict[str, Any]]:
+        """Up to 100 tickets by id; missing (deleted) ones are simply absent."""
+        if not ids:
+            return []
+        joined = ",".join(str(int(i)) for i in ids[:100])
+        return self._request("GET", "tickets/show_many", params={"ids": joined}).get(
+            "tickets") or []
+
+    def count_tickets(self) -> int | None:
+        """Zendesk's (approximate, cached) ticket count; None when it is still computing."""
+        value = (self._request("GET", "tickets/count").get("count") or {}).get("value")
+        return int(value) if isinstance(value, int) else None
 
     def update_ticket(self, ticket_id: int, changes: dict[str, Any], *,
                       idempotency_key: str | None = None,
@@ -161,6 +197,13 @@ class ZendeskClient:
 
     def list_users(self, role: str | None = None) -> Iterator[dict[str, Any]]:
         return self._paginate("users", "users", {"role": role} if role else None)
+
+    def show_many_users(self, ids: list[int]) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        joined = ",".join(str(int(i)) for i in ids[:100])
+        return self._request("GET", "users/show_many", params={"ids": joined}).get(
+            "users") or []
 
     def show_current_user(self) -> dict[str, Any]:
         return self._request("GET", "users/me")

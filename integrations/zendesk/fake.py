@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import bisect
 import hmac
 import json
 import random
@@ -17,16 +16,19 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 from integrations.zendesk import fake_data as data
+from integrations.zendesk.fake_catalog import CatalogOps
+from integrations.zendesk.fake_events import MISSING, EventOps
 from integrations.zendesk.fake_http import (
     FakeHTTPServer,
     FakeResponse,
     SlidingWindow,
     error,
     json_response,
-    paginate,
     text_response,
 )
 from integrations.zendesk.fake_tickets import TicketOps
+
+__all__ = ["MISSING", "FakeZendesk"]
 
 
 class AppliedWrite(NamedTuple):
@@ -42,7 +44,7 @@ class RequestRecord(NamedTuple):
     status: int
 
 
-class FakeZendesk(TicketOps):
+class FakeZendesk(TicketOps, EventOps, CatalogOps):
     """Zendesk state plus HTTP behaviour; every public knob may be changed while running."""
 
     def __init__(self, *, token: str | None = None, rate_limit: int | None = 700,
@@ -85,6 +87,7 @@ class FakeZendesk(TicketOps):
         with self.lock:
             self.users = data.make_users(n_req, end - 400 * 86_400, base)
             self.tickets = {t.id: t for t in records}
+            self._reset_events(records)
             records.sort(key=lambda t: (t.gts, t.id))
             for seq, t in enumerate(records, 1):
                 t.seq = seq
@@ -294,72 +297,13 @@ class FakeZendesk(TicketOps):
                                  "text/html")
         return resp
 
-    # ---- catalog endpoints ---------------------------------------------------------------
-    def _list(self, items: dict[int, dict[str, Any]], key: str, query: dict[str, str],
-              url: str) -> FakeResponse:
-        values = sorted(items.values(), key=lambda x: x["id"])
-        ids = [v["id"] for v in values]
-        return json_response(200, paginate(
-            query, url, key, len(values), lambda a, b: values[a:b],
-            lambda cid: bisect.bisect_right(ids, cid)))
-
-    def _show(self, items: dict[int, dict[str, Any]], key: str, oid: int) -> FakeResponse:
-        if oid not in items:
-            return error(404, "RecordNotFound", "Not found")
-        return json_response(200, {key: items[oid]})
-
-    def _users(self, *, query: dict[str, str], base: str, **_: Any) -> FakeResponse:
-        users = self.users
-        if "role" in query:
-            users = {k: u for k, u in users.items() if u["role"] == query["role"]}
-        return self._list(users, "users", query, f"{base}/api/v2/users.json")
-
-    def _user(self, uid: int, **_: Any) -> FakeResponse:
-        return self._show(self.users, "user", uid)
-
-    def _me(self, *, email: str, **_: Any) -> FakeResponse:
-        match = [u for u in self.users.values() if email and u["email"] == email]
-        return json_response(200, {"user": match[0] if match else self.users[data.ADMIN_ID]})
-
-    def _show_many_users(self, *, query: dict[str, str], **_: Any) -> FakeResponse:
-        ids = [int(i) for i in query.get("ids", "").split(",") if i.strip()][:100]
-        return json_response(200, {"users": [self.users[i] for i in ids if i in self.users]})
-
-    def _groups(self, *, query: dict[str, str], base: str, **_: Any) -> FakeResponse:
-        return self._list(self.groups, "groups", query, f"{base}/api/v2/groups.json")
-
-    def _group(self, gid: int, **_: Any) -> FakeResponse:
-        return self._show(self.groups, "group", gid)
-
-    def _ticket_forms(self, **_: Any) -> FakeResponse:
-        # Zendesk returns every form in one response here.
-        forms = sorted(self.ticket_forms.values(), key=lambda f: f["position"])
-        return json_response(200, {"ticket_forms": forms, "next_page": None,
-                                    "previous_page": None, "count": len(forms)})
-
-    def _ticket_form(self, fid: int, **_: Any) -> FakeResponse:
-        return self._show(self.ticket_forms, "ticket_form", fid)
-
-    def _macros(self, *, query: dict[str, str], base: str, active_only: bool = False,
-                **_: Any) -> FakeResponse:
-        macros = self.macros
-        if active_only or query.get("active") in ("true", "false"):
-            want = active_only or query["active"] == "true"
-            macros = {k: m for k, m in macros.items() if m["active"] == want}
-        url = f"{base}/api/v2/macros{'/active' if active_only else ''}.json"
-        return self._list(macros, "macros", query, url)
-
-    def _active_macros(self, **kw: Any) -> FakeResponse:
-        return self._macros(active_only=True, **kw)
-
-    def _macro(self, mid: int, **_: Any) -> FakeResponse:
-        return self._show(self.macros, "macro", mid)
-
-
 ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     (verb, re.compile(rx), name) for verb, rx, name in (
         ("GET", r"incremental/tickets/cursor", "_incremental_cursor"),
         ("GET", r"incremental/tickets", "_incremental_time"),
+        ("GET", r"incremental/ticket_events", "_ticket_events"),
+        ("GET", r"tickets/show_many", "_show_many_tickets"),
+        ("GET", r"tickets/count", "_count_tickets"),
         ("POST", r"tickets", "_create_ticket"),
         ("GET", r"tickets/(\d+)", "_show_ticket"),
         ("PUT", r"tickets/(\d+)", "_update_ticket"),

@@ -170,7 +170,9 @@ class TicketOps:
             if t.extra is None:
                 t.extra = []
             t.extra.append(c)
-            events.append({**c, "id": aid * 100 + len(events)})
+            self._note_comment(now, cid)
+            # In Zendesk a comment is an audit event, and its id is the event's id.
+            events.append(c)
         if events:
             # Strictly increasing, so a stale updated_stamp never matches within one second.
             t.updated_at = max(now, t.updated_at + 1)
@@ -185,7 +187,7 @@ class TicketOps:
     def _show_ticket(self, tid: int, *, base: str, **_: Any) -> FakeResponse:
         if tid not in self.tickets:
             return error(404, "RecordNotFound", "Not found")
-        return json_response(200, {"ticket": self.tickets[tid].to_api(base)})
+        return json_response(200, {"ticket": self._render_ticket(tid, base)})
 
     def _update_ticket(self, tid: int, *, payload: dict[str, Any], base: str, email: str,
                        **_: Any) -> FakeResponse:
@@ -273,12 +275,13 @@ class TicketOps:
         if self.exclude_recent:  # real Zendesk hides the last minute's changes
             end = bisect.bisect_left(self.index, (int(time.time()) - 60, MAX_KEY, MAX_KEY))
         keys = self.index[start:min(start + per_page, end)] if start < end else []
-        tickets = [self.tickets[tid].to_api(base) for _, _, tid in keys]
+        tickets = [self._render_ticket(tid, base) for _, _, tid in keys]
         after = encode_cursor(keys[-1][0], keys[-1][1]) if keys else resume
         before = encode_cursor(keys[0][0], keys[0][1] - 1) if keys else None
         url = f"{base}/api/v2/incremental/tickets/cursor.json"
+        sideloads = self._sideload_users(tickets) if "users" in query.get("include", "") else {}
         return json_response(200, {
-            "tickets": tickets, "after_cursor": after,
+            "tickets": tickets, **sideloads, "after_cursor": after,
             "after_url": f"{url}?{urlencode({'cursor': after, 'per_page': per_page})}",
             "before_cursor": before,
             "before_url": f"{url}?{urlencode({'cursor': before})}" if before else None,

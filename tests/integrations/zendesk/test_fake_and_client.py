@@ -246,7 +246,7 @@ def test_rate_budget_is_acquired_before_every_request(fake):
     class Budget:
         calls = 0
 
-        def acquire(self) -> None:
+        def acquire(self, path: str) -> None:
             self.calls += 1
 
     budget = Budget()

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -11,10 +12,13 @@ from django.core.management.base import BaseCommand
 from tickets.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
 
 FAKE_SLACK_PORT = 8091
+FAKE_ZENDESK_PORT = 8092
+DEMO_TICKETS = 300
 
 
 class Command(BaseCommand):
-    help = "Start web (gunicorn), worker, beat and the fake Slack; Ctrl-C stops them all."
+    help = ("Start the fake Zendesk and Slack, sync the demo tickets in, then web (gunicorn), "
+            "worker and beat; Ctrl-C stops them all.")
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
@@ -24,9 +28,17 @@ class Command(BaseCommand):
         env = dict(os.environ)
         env.setdefault("SLACK_API_URL", f"http://127.0.0.1:{FAKE_SLACK_PORT}")
         env.setdefault("SLACK_BOT_TOKEN", "xoxb-demo")
+        env.setdefault("ZENDESK_URL", f"http://127.0.0.1:{FAKE_ZENDESK_PORT}")
+        env.setdefault("ZENDESK_EMAIL", "api@edudesk.example")
+        env.setdefault("ZENDESK_API_TOKEN", "demo")
+        env.setdefault("ZENDESK_WEBHOOK_SECRET", "demo-secret")
         python = sys.executable
-        commands = {
+        fakes = {
             "slack": [python, "-m", "integrations.slack.fake", "--port", str(FAKE_SLACK_PORT)],
+            "zendesk": [python, "-m", "integrations.zendesk.fake", "--port",
+                        str(FAKE_ZENDESK_PORT), "--tickets", str(DEMO_TICKETS)],
+        }
+        commands = {
             "worker": [python, "-m", "celery", "-A", "edudesk", "worker", "--loglevel", "INFO",
                        "--concurrency", "2"],
             "beat": [python, "-m", "celery", "-A", "edudesk", "beat", "--loglevel", "INFO"],
@@ -35,7 +47,16 @@ class Command(BaseCommand):
         }
         # Fixed argument lists built above, no shell: nothing untrusted reaches them.
         processes = {name: subprocess.Popen(cmd, env=env)  # noqa: S603
-                     for name, cmd in commands.items()}
+                     for name, cmd in fakes.items()}
+        try:
+            self._wait_for_port(FAKE_ZENDESK_PORT)
+            # The demo's tickets come from (fake) Zendesk; beat's first sync is a minute away.
+            subprocess.run([python, "manage.py", "zendesk_sync"], env=env, check=True)  # noqa: S603
+        except (OSError, subprocess.CalledProcessError):
+            self._stop(processes)
+            raise
+        processes.update({name: subprocess.Popen(cmd, env=env)  # noqa: S603
+                          for name, cmd in commands.items()})
         self.stdout.write(self.style.SUCCESS(f"\nEduDesk is running at http://{host}:{port}/"))
         self.stdout.write(f"Sign in with one of these (password {DEMO_PASSWORD}):")
         for username, _first, _last, role, *_ in DEMO_USERS:
@@ -49,11 +70,25 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            for process in processes.values():
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
-            for process in processes.values():
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            self._stop(processes)
+
+    @staticmethod
+    def _wait_for_port(port: int, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            time.sleep(0.2)
+        raise OSError(f"nothing answers on port {port}")
+
+    @staticmethod
+    def _stop(processes: dict) -> None:
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes.values():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()

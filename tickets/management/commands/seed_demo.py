@@ -14,7 +14,7 @@ DEMO_USERS = [
     # username, first, last, role, team slug, preferred regions
     ("ada", "Ada", "Lovelace", roles.AGENT, "education-services", ["AMER"]),
     ("grace", "Grace", "Hopper", roles.AGENT, "education-services", ["EMEA", "APAC"]),
-    ("lin", "Lin", "Chen", roles.LD_AGENT, "ld", []),
+    ("katherine", "Katherine", "Johnson", roles.LD_AGENT, "ld", []),
     ("maria", "Maria", "Montessori", roles.MANAGER, "education-services", []),
     ("admin", "Alan", "Admin", roles.ADMIN, "education-services", []),
 ]
@@ -24,18 +24,21 @@ class Command(BaseCommand):
     help = "Create demo users (one per role) and demo tickets. Idempotent."
 
     def add_arguments(self, parser):
-        parser.add_argument("--tickets", type=int, default=300)
+        parser.add_argument("--tickets", type=int, default=300,
+                            help="local demo tickets; 0 when they come from (fake) Zendesk")
 
     @transaction.atomic
     def handle(self, *args, tickets: int, **options):
         users = [self._user(*spec) for spec in DEMO_USERS]
-        ld_delegate = next(u for u in users if u.username == "lin")
+        ld_delegate = next(u for u in users if u.username == "katherine")
         RoutingRule.objects.filter(topic="ld_training", delegate_user__isnull=True).update(
             delegate_user=ld_delegate)
-        if Ticket.objects.exists():
+        if not tickets:
+            pass
+        elif Ticket.objects.exists():
             self.stdout.write("Tickets exist already; none added.")
         else:
-            agents = [u for u in users if u.username in ("ada", "grace", "lin")]
+            agents = [u for u in users if u.username in ("ada", "grace", "katherine")]
             for batch in ticket_batches(tickets, agents=agents):
                 Ticket.objects.bulk_create(batch)
             self.stdout.write(f"Added {tickets} demo tickets.")
