@@ -50,8 +50,10 @@ class Command(BaseCommand):
                      for name, cmd in fakes.items()}
         try:
             self._wait_for_port(FAKE_ZENDESK_PORT)
-            # The demo's tickets come from (fake) Zendesk; beat's first sync is a minute away.
-            subprocess.run([python, "manage.py", "zendesk_sync"], env=env, check=True)  # noqa: S603
+            # The demo's tickets come from (fake) Zendesk, which starts afresh each time: a full
+            # sync lines local tickets up with it. Beat's first sync is a minute away.
+            subprocess.run([python, "manage.py", "zendesk_sync", "--full"], env=env,  # noqa: S603
+                           check=True)
         except (OSError, subprocess.CalledProcessError):
             self._stop(processes)
             raise
