@@ -4,11 +4,11 @@ import importlib
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
+
+from tests.processes import database_url
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -48,15 +48,6 @@ def seeded_configuration(transactional_db):
         seed(apps, None)
 
 
-def database_url() -> str:
-    """The test database as a URL, for processes started from a test."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def celery_worker_process(request):
     """Starts `celery worker` as its own process on the configured broker and database."""
@@ -81,12 +72,3 @@ def celery_worker_process(request):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
-
-
-def wait_for(predicate, timeout: float = 60, interval: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False

@@ -7,8 +7,9 @@ it is Redis and the database PostgreSQL. The same test covers both.
 import pytest
 
 from integrations.models import OutboxMessage
-from tests.e2e.conftest import ROOT, wait_for
+from tests.e2e.conftest import ROOT
 from tests.factories import RoutingRuleFactory, TicketFactory, team
+from tests.processes import wait_for
 
 
 @pytest.mark.usefixtures("seeded_configuration")

@@ -8,20 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from integrations.zendesk import sync
+from tests.processes import database_url
 from tickets.models import Comment, Ticket
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.mark.django_db(transaction=True)
