@@ -25,6 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
 
     def handle(self, *args, port: int, host: str, **options):
+        # SIGTERM (from a supervisor or `kill`) stops the children too, like Ctrl-C.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         env = dict(os.environ)
         env.setdefault("SLACK_API_URL", f"http://127.0.0.1:{FAKE_SLACK_PORT}")
         env.setdefault("SLACK_BOT_TOKEN", "xoxb-demo")
@@ -54,7 +56,7 @@ class Command(BaseCommand):
             # sync lines local tickets up with it. Beat's first sync is a minute away.
             subprocess.run([python, "manage.py", "zendesk_sync", "--full"], env=env,  # noqa: S603
                            check=True)
-        except (OSError, subprocess.CalledProcessError):
+        except (OSError, subprocess.CalledProcessError, KeyboardInterrupt, SystemExit):
             self._stop(processes)
             raise
         processes.update({name: subprocess.Popen(cmd, env=env)  # noqa: S603
@@ -69,7 +71,7 @@ class Command(BaseCommand):
                 time.sleep(0.5)
             dead = [n for n, p in processes.items() if p.poll() is not None]
             self.stderr.write(f"{', '.join(dead)} stopped; shutting the rest down.")
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemExit):
             pass
         finally:
             self._stop(processes)
