@@ -132,6 +132,8 @@ def main() -> None:
         "triage_page_500": [f"/views/triage/?cursor={cursor}"] if cursor else None,
         "ticket_page": [f"/tickets/{pk}/?view=triage" for pk in ids],
         "api_list": ["/api/v1/views/triage/tickets/"],
+        # A term few tickets contain: the worst case for search, which cannot stop early.
+        "search_rare": [f"/views/triage/?q=rare-term-{n}" for n in range(10)],
     }
     total = Ticket.objects.count()
     print(f"{connection.vendor}, {total:,} tickets, {args.repeat} requests per case")

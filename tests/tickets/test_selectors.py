@@ -162,3 +162,14 @@ def test_counts_stop_at_the_cap(agent, monkeypatch):
     counts = selectors.view_counts(selectors.views_for(agent), agent)
     assert counts["triage"] == 4
     assert selectors.count_label(counts["triage"]) == "3+"
+
+
+def test_search_has_trigram_indexes_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram indexes exist on PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'tickets_ticket' "
+                       "AND indexdef LIKE '%%gin_trgm_ops%%'")
+        names = {row[0] for row in cursor.fetchall()}
+    assert names == {"ticket_subject_trgm", "ticket_requester_email_trgm",
+                     "ticket_requester_name_trgm"}
