@@ -27,3 +27,5 @@ urlpatterns = [
 ]
 if settings.OKTA_DOMAIN:
     urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
+
+handler404 = "edudesk.api.not_found"

@@ -9,7 +9,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from . import selectors, services
-from .models import Macro, RoutingRule, Team
+from .models import Macro, RoutingRule, Team, Ticket
 from .serializers import (
     CommentSerializer,
     MacroChangesSerializer,
@@ -41,7 +41,8 @@ class ViewTicketsApi(APIView):
         parameters=[
             OpenApiParameter("cursor", str), OpenApiParameter("page_size", int),
             OpenApiParameter("region", str, description='"mine" or a region code'),
-            OpenApiParameter("status", str), OpenApiParameter("unassigned", bool),
+            OpenApiParameter("status", str, enum=Ticket.Status.values),
+            OpenApiParameter("unassigned", bool),
             OpenApiParameter("q", str, description="ticket id, subject or requester"),
             OpenApiParameter("sort", str, enum=["-updated_at", "updated_at", "-created_at",
                                                 "created_at"]),
@@ -137,7 +138,7 @@ class ReplyApi(_TicketAction):
 
 
 class StatusInput(serializers.Serializer):
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=services.AGENT_SETTABLE_STATUSES)
 
 
 class StatusApi(_TicketAction):

@@ -14,10 +14,15 @@ class PersonSerializer(serializers.Serializer):
         return user.get_full_name() or user.get_username()
 
 
+def name_of(source: str) -> serializers.CharField:
+    """A related object's name, or null when there is none."""
+    return serializers.CharField(source=f"{source}.name", allow_null=True, read_only=True)
+
+
 class ViewSerializer(serializers.ModelSerializer):
     count = serializers.IntegerField()
     count_is_capped = serializers.BooleanField(help_text="true: the view holds more than `count`")
-    team = serializers.StringRelatedField()
+    team = name_of("team")
 
     class Meta:
         model = View
@@ -26,9 +31,9 @@ class ViewSerializer(serializers.ModelSerializer):
 
 class TicketListSerializer(serializers.ModelSerializer):
     assignee = PersonSerializer(allow_null=True)
-    group = serializers.StringRelatedField()
-    form = serializers.StringRelatedField()
-    region = serializers.StringRelatedField()
+    group = name_of("group")
+    form = name_of("form")
+    region = serializers.CharField(source="region.code", allow_null=True, read_only=True)
     tags = serializers.ListField(source="tag_list", child=serializers.CharField())
 
     class Meta:
@@ -51,7 +56,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.StringRelatedField()
+    actor = serializers.CharField(source="actor.username", allow_null=True, read_only=True)
 
     class Meta:
         model = AuditEvent
@@ -93,13 +98,13 @@ class MacroChangesSerializer(serializers.Serializer):
     status = serializers.CharField(allow_null=True)
     tags_added = serializers.ListField(child=serializers.CharField())
     tags_removed = serializers.ListField(child=serializers.CharField())
-    group = serializers.StringRelatedField()
+    group = name_of("group")
     assignee = PersonSerializer(allow_null=True)
 
 
 class RoutingRuleSerializer(serializers.ModelSerializer):
     delegate_user = PersonSerializer(allow_null=True)
-    delegate_team = serializers.StringRelatedField()
+    delegate_team = name_of("delegate_team")
 
     class Meta:
         model = RoutingRule
