@@ -23,22 +23,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--slack-port", type=int, default=FAKE_SLACK_PORT)
+        parser.add_argument("--zendesk-port", type=int, default=FAKE_ZENDESK_PORT)
 
-    def handle(self, *args, port: int, host: str, **options):
+    def handle(self, *args, port: int, host: str, slack_port: int, zendesk_port: int,
+               **options):
         # SIGTERM (from a supervisor or `kill`) stops the children too, like Ctrl-C.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         env = dict(os.environ)
-        env.setdefault("SLACK_API_URL", f"http://127.0.0.1:{FAKE_SLACK_PORT}")
+        env.setdefault("SLACK_API_URL", f"http://127.0.0.1:{slack_port}")
         env.setdefault("SLACK_BOT_TOKEN", "xoxb-demo")
-        env.setdefault("ZENDESK_URL", f"http://127.0.0.1:{FAKE_ZENDESK_PORT}")
+        env.setdefault("ZENDESK_URL", f"http://127.0.0.1:{zendesk_port}")
         env.setdefault("ZENDESK_EMAIL", "api@edudesk.example")
         env.setdefault("ZENDESK_API_TOKEN", "demo")
         env.setdefault("ZENDESK_WEBHOOK_SECRET", "demo-secret")
         python = sys.executable
         fakes = {
-            "slack": [python, "-m", "integrations.slack.fake", "--port", str(FAKE_SLACK_PORT)],
+            "slack": [python, "-m", "integrations.slack.fake", "--port", str(slack_port)],
             "zendesk": [python, "-m", "integrations.zendesk.fake", "--port",
-                        str(FAKE_ZENDESK_PORT), "--tickets", str(DEMO_TICKETS)],
+                        str(zendesk_port), "--tickets", str(DEMO_TICKETS)],
         }
         commands = {
             "worker": [python, "-m", "celery", "-A", "edudesk", "worker", "--loglevel", "INFO",
@@ -51,7 +54,7 @@ class Command(BaseCommand):
         processes = {name: subprocess.Popen(cmd, env=env)  # noqa: S603
                      for name, cmd in fakes.items()}
         try:
-            self._wait_for_port(FAKE_ZENDESK_PORT)
+            self._wait_for_port(zendesk_port)
             # The demo's tickets come from (fake) Zendesk, which starts afresh each time: a full
             # sync lines local tickets up with it. Beat's first sync is a minute away.
             subprocess.run([python, "manage.py", "zendesk_sync", "--full"], env=env,  # noqa: S603
