@@ -85,3 +85,13 @@ def test_unassigned_checkbox_filters(agent_client, agent):
     html = agent_client.get("/views/paid/?unassigned=true").content.decode()
     assert "Nobody&#x27;s" in html and "Ada&#x27;s" not in html
     assert "Ada&#x27;s" in agent_client.get("/views/paid/").content.decode()
+
+
+def test_ticket_page_preselects_the_matching_routing_rule(agent_client):
+    from tickets.models import RoutingRule
+
+    rule = RoutingRule.objects.get(slack_channel="#field-enablement-team")
+    ticket = TicketFactory(topic="sales", subject="Sales certification for partners")
+    html = agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert f'<option value="{rule.pk}" selected>' in html
+    assert "notifies #field-enablement-team" in html
