@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from edudesk.roles import ADMIN, LD_AGENT, MANAGER, roles_of
+from edudesk.roles import ADMIN, AGENT, LD_AGENT, MANAGER, roles_of
 
 from .filters import TicketListFilter
 from .models import AgentProfile, AuditEvent, Comment, Macro, RoutingRule, Ticket, View
@@ -29,15 +29,21 @@ def profile_of(user) -> AgentProfile | None:
     return user._edudesk_profile
 
 
-def sees_everything(user) -> bool:
+def sees_every_view(user) -> bool:
+    """Managers and admins see every team's views."""
     return bool(roles_of(user) & {MANAGER, ADMIN})
+
+
+def sees_all_tickets(user) -> bool:
+    """Everyone but an L&D-only agent works on every ticket."""
+    roles = roles_of(user)
+    return not (LD_AGENT in roles and not roles & {AGENT, MANAGER, ADMIN})
 
 
 def tickets_visible_to(user) -> QuerySet[Ticket]:
     """L&D agents see their team's tickets and their own; other roles see all."""
     tickets = Ticket.objects.all()
-    roles = roles_of(user)
-    if LD_AGENT in roles and not roles & {"agent", MANAGER, ADMIN}:
+    if not sees_all_tickets(user):
         profile = profile_of(user)
         team_id = profile.team_id if profile else None
         mine = Q(assignee=user)
@@ -48,7 +54,7 @@ def tickets_visible_to(user) -> QuerySet[Ticket]:
 def views_for(user) -> list[View]:
     """The views in the user's navigation: their team's, shared ones and unowned ones."""
     views = View.objects.all()
-    if not sees_everything(user):
+    if not sees_every_view(user):
         profile = profile_of(user)
         team_id = profile.team_id if profile else None
         visible = Q(team__isnull=True)
@@ -90,11 +96,6 @@ def tickets_in_view(view: View, user) -> QuerySet[Ticket]:
     return tickets
 
 
-def _sees_all_tickets(user) -> bool:
-    roles = roles_of(user)
-    return not (LD_AGENT in roles and not roles & {"agent", MANAGER, ADMIN})
-
-
 def view_counts(views: list[View], user) -> dict[str, int]:
     """Ticket count per view, cached briefly: the navigation polls it every few seconds.
 
@@ -102,7 +103,7 @@ def view_counts(views: list[View], user) -> dict[str, int]:
     more than one of ten thousand; the page shows "10,000+".
     """
     generation = cache_generation()
-    scope = "all" if _sees_all_tickets(user) else f"u{user.pk}"
+    scope = "all" if sees_all_tickets(user) else f"u{user.pk}"
     keys = {
         view.slug: f"viewcount:{view.pk}:{user.pk if view.assignee == View.Assignee.ME else scope}"
                    f":{generation}"
