@@ -41,18 +41,40 @@ def sees_all_tickets(user) -> bool:
 
 
 def tickets_visible_to(user) -> QuerySet[Ticket]:
-    """L&D agents see their team's tickets and their own; other roles see all."""
+    """Who works on which tickets.
+
+    Most roles see every ticket. An L&D-only agent sees the tickets of the views their
+    team works (Free, and Triage which the handbook shares with L&D), their team's
+    group, and whatever is assigned to them (routed to them, for instance).
+    """
     tickets = Ticket.objects.all()
-    if not sees_all_tickets(user):
-        profile = profile_of(user)
-        team_id = profile.team_id if profile else None
-        mine = Q(assignee=user)
-        tickets = tickets.filter(mine | Q(group_id=team_id) if team_id else mine)
-    return tickets
+    if sees_all_tickets(user):
+        return tickets
+    profile = profile_of(user)
+    visible = Q(assignee=user)
+    if profile is not None and profile.team_id is not None:
+        visible |= Q(group_id=profile.team_id)
+    for view in views_for(user):
+        if view.assignee == View.Assignee.ME:
+            continue  # a personal view adds nothing to "mine"
+        condition = view_condition(view, user)
+        if not condition:
+            return tickets  # a view without conditions covers every ticket
+        visible |= condition
+    return tickets.filter(visible)
 
 
 def views_for(user) -> list[View]:
-    """The views in the user's navigation: their team's, shared ones and unowned ones."""
+    """The views in the user's navigation: their team's, shared ones and unowned ones.
+
+    Loaded once per request and kept on the user object, like the profile.
+    """
+    if not hasattr(user, "_edudesk_views"):
+        user._edudesk_views = _load_views(user)
+    return user._edudesk_views
+
+
+def _load_views(user) -> list[View]:
     views = View.objects.all()
     if not sees_every_view(user):
         profile = profile_of(user)
@@ -71,29 +93,33 @@ def view_by_slug(user, slug: str) -> View:
     raise Http404("No such view, or it is not one of yours.")
 
 
-def tickets_in_view(view: View, user) -> QuerySet[Ticket]:
-    """The view's conditions as one filtered queryset."""
-    tickets = tickets_visible_to(user)
+def view_condition(view: View, user) -> Q:
+    """A view's conditions as one filter (regions must have been prefetched)."""
+    condition = Q()
     if view.form_id:
-        tickets = tickets.filter(form_id=view.form_id)
+        condition &= Q(form_id=view.form_id)
     if view.group_id:
-        tickets = tickets.filter(group_id=view.group_id)
+        condition &= Q(group_id=view.group_id)
     if view.statuses:
-        tickets = tickets.filter(status__in=view.statuses)
+        condition &= Q(status__in=view.statuses)
     for tag in view.tags_all:
-        tickets = tickets.filter(tags__contains=f" {tag} ")
+        condition &= Q(tags__contains=f" {tag} ")
     for tag in view.tags_none:
-        tickets = tickets.exclude(tags__contains=f" {tag} ")
+        condition &= ~Q(tags__contains=f" {tag} ")
     if view.assignee == View.Assignee.UNASSIGNED:
-        tickets = tickets.filter(assignee__isnull=True)
+        condition &= Q(assignee__isnull=True)
     elif view.assignee == View.Assignee.ME:
-        tickets = tickets.filter(assignee=user)
+        condition &= Q(assignee=user)
     elif view.assignee == View.Assignee.ASSIGNED:
-        tickets = tickets.filter(assignee__isnull=False)
+        condition &= Q(assignee__isnull=False)
     region_ids = [r.pk for r in view.regions.all()]
     if region_ids:
-        tickets = tickets.filter(region_id__in=region_ids)
-    return tickets
+        condition &= Q(region_id__in=region_ids)
+    return condition
+
+
+def tickets_in_view(view: View, user) -> QuerySet[Ticket]:
+    return tickets_visible_to(user).filter(view_condition(view, user))
 
 
 def view_counts(views: list[View], user) -> dict[str, int]:

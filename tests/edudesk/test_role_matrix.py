@@ -101,7 +101,7 @@ def test_role_matrix(client, users_by_role, name, role):
 
 
 def test_ld_agent_cannot_open_another_teams_ticket(client, ld_agent):
-    ticket = TicketFactory()  # Education Services' ticket
+    ticket = TicketFactory(status="pending")  # Education Services', outside L&D's views
     client.force_login(ld_agent)
     assert client.get(f"/tickets/{ticket.pk}/").status_code == 404
     assert client.post(f"/tickets/{ticket.pk}/assign/").status_code == 404

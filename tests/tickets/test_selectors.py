@@ -45,8 +45,23 @@ def test_navigation_shows_each_team_its_views(agent, ld_agent, manager):
     assert slugs(ld_agent) == ["my-assigned", "triage", "free"]
     assert slugs(manager) == ["my-assigned", "triage", "paid", "free"]
     agent.agent_profile.delete()
-    del agent._edudesk_profile
+    for cached in ("_edudesk_profile", "_edudesk_views"):  # kept per request on the user
+        agent.__dict__.pop(cached, None)
     assert slugs(agent) == ["my-assigned"]  # no team: only the views nobody owns
+
+
+def test_ld_agents_see_the_views_their_team_works_and_what_is_routed_to_them(ld_agent, agent):
+    free = form("Free Training")
+    free_in_es_group = TicketFactory(form=free, group=team("education-services"), status="open")
+    triage = TicketFactory(status="new")
+    paid_es = TicketFactory(status="pending", tags=Ticket.pack_tags(["paid"]), assignee=agent)
+    routed = TicketFactory(status="open", assignee=ld_agent, group=team("field-enablement"))
+    visible = set(selectors.tickets_visible_to(ld_agent).values_list("pk", flat=True))
+    assert visible == {free_in_es_group.pk, triage.pk, routed.pk}
+    assert paid_es.pk not in visible
+    assert _ids(_view("free"), ld_agent) == [free_in_es_group.pk]
+    assert _ids(_view("triage"), ld_agent) == [triage.pk]
+    assert _ids(_view("my-assigned"), ld_agent) == [routed.pk]
 
 
 def test_filters_region_status_unassigned_and_search(agent):
@@ -173,3 +188,14 @@ def test_search_has_trigram_indexes_on_postgresql():
         names = {row[0] for row in cursor.fetchall()}
     assert names == {"ticket_subject_trgm", "ticket_requester_email_trgm",
                      "ticket_requester_name_trgm"}
+
+
+def test_ld_agents_list_page_costs_the_same_queries_whatever_the_data(client, ld_agent):
+    client.force_login(ld_agent)
+    free = form("Free Training")
+    for _ in range(5):
+        TicketFactory(form=free, status="open")
+    small = _count_queries(client, "/views/free/")
+    Ticket.objects.bulk_create([Ticket(subject=f"t{i}", status="open", form=free)
+                                for i in range(145)])
+    assert _count_queries(client, "/views/free/") == small <= 12
