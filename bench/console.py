@@ -32,7 +32,7 @@ from django.test import Client  # noqa: E402
 from edudesk import roles  # noqa: E402
 from tickets.demo import ticket_batches  # noqa: E402
 from tickets.models import Ticket, View  # noqa: E402
-from tickets.pagination import _encode  # noqa: E402
+from tickets.pagination import encode_cursor  # noqa: E402
 
 
 def seed(target: int, agents) -> None:
@@ -82,7 +82,7 @@ def deep_cursor(view: View, user, depth_rows: int) -> str | None:
     order = [view.sort, "-id" if view.sort.startswith("-") else "id"]
     row = tickets_in_view(view, user).order_by(*order).values(field, "id")[depth_rows - 1:depth_rows]
     row = list(row)
-    return _encode(row[0][field], row[0]["id"], False) if row else None
+    return encode_cursor(row[0][field], row[0]["id"], False) if row else None
 
 
 def measure(client: Client, urls: list[str], repeat: int) -> dict:

@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -101,12 +101,10 @@ class AssignInput(serializers.Serializer):
                                            help_text="Omit to assign to yourself")
 
 
+@extend_schema_view(post=extend_schema(
+    request=AssignInput, responses=TicketDetailSerializer, summary="Assign"))
 class AssignApi(_TicketAction):
     input_serializer = AssignInput
-
-    @extend_schema(request=AssignInput, responses=TicketDetailSerializer, summary="Assign")
-    def post(self, request, pk: int):
-        return super().post(request, pk)
 
     def perform(self, request, pk, data):
         assignee = request.user
@@ -123,13 +121,10 @@ class ReplyInput(serializers.Serializer):
                                      help_text='"Submit as": open, pending, hold or solved')
 
 
+@extend_schema_view(post=extend_schema(
+    request=ReplyInput, responses={201: CommentSerializer}, summary="Public reply or internal note"))
 class ReplyApi(_TicketAction):
     input_serializer = ReplyInput
-
-    @extend_schema(request=ReplyInput, responses={201: CommentSerializer},
-                   summary="Public reply or internal note")
-    def post(self, request, pk: int):
-        return super().post(request, pk)
 
     def perform(self, request, pk, data):
         comment = services.add_comment(ticket_id=pk, actor=request.user, body=data["body"],
@@ -141,12 +136,10 @@ class StatusInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=services.AGENT_SETTABLE_STATUSES)
 
 
+@extend_schema_view(post=extend_schema(
+    request=StatusInput, responses=TicketDetailSerializer, summary="Set status"))
 class StatusApi(_TicketAction):
     input_serializer = StatusInput
-
-    @extend_schema(request=StatusInput, responses=TicketDetailSerializer, summary="Set status")
-    def post(self, request, pk: int):
-        return super().post(request, pk)
 
     def perform(self, request, pk, data):
         services.set_status(ticket_id=pk, status=data["status"], actor=request.user)
@@ -157,12 +150,10 @@ class MacroInput(serializers.Serializer):
     macro_id = serializers.IntegerField()
 
 
+@extend_schema_view(post=extend_schema(
+    request=MacroInput, responses=TicketDetailSerializer, summary="Apply a macro"))
 class ApplyMacroApi(_TicketAction):
     input_serializer = MacroInput
-
-    @extend_schema(request=MacroInput, responses=TicketDetailSerializer, summary="Apply a macro")
-    def post(self, request, pk: int):
-        return super().post(request, pk)
 
     def perform(self, request, pk, data):
         macro = Macro.objects.filter(pk=data["macro_id"]).first()
@@ -188,13 +179,10 @@ class RouteInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+@extend_schema_view(post=extend_schema(
+    request=RouteInput, responses=TicketDetailSerializer, summary="Route to a delegate (person or team)"))
 class RouteApi(_TicketAction):
     input_serializer = RouteInput
-
-    @extend_schema(request=RouteInput, responses=TicketDetailSerializer,
-                   summary="Route to a delegate (person or team)")
-    def post(self, request, pk: int):
-        return super().post(request, pk)
 
     def perform(self, request, pk, data):
         def pick(model, key):

@@ -16,7 +16,7 @@ class Page:
     previous_cursor: str | None
 
 
-def _encode(value, pk: int, backwards: bool) -> str:
+def encode_cursor(value, pk: int, backwards: bool) -> str:
     raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, pk,
                       backwards])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
@@ -73,9 +73,9 @@ def keyset_page(queryset: QuerySet, sort: str, cursor: str | None, size: int) ->
         return Page([], None, None)
     first, last = rows[0], rows[-1]
     if backwards:
-        next_cursor = _encode(getattr(last, field), last.pk, False)
-        previous_cursor = _encode(getattr(first, field), first.pk, True) if has_more else None
+        next_cursor = encode_cursor(getattr(last, field), last.pk, False)
+        previous_cursor = encode_cursor(getattr(first, field), first.pk, True) if has_more else None
     else:
-        next_cursor = _encode(getattr(last, field), last.pk, False) if has_more else None
-        previous_cursor = _encode(getattr(first, field), first.pk, True) if cursor else None
+        next_cursor = encode_cursor(getattr(last, field), last.pk, False) if has_more else None
+        previous_cursor = encode_cursor(getattr(first, field), first.pk, True) if cursor else None
     return Page(rows, next_cursor, previous_cursor)

@@ -169,11 +169,7 @@ class ZendeskClient:
 
     def show_many_tickets(self, ids: list[int]) -> list[dict[str, Any]]:
         """Up to 100 tickets by id; missing (deleted) ones are simply absent."""
-        if not ids:
-            return []
-        joined = ",".join(str(int(i)) for i in ids[:100])
-        return self._request("GET", "tickets/show_many", params={"ids": joined}).get(
-            "tickets") or []
+        return self._show_many("tickets", ids)
 
     def count_tickets(self) -> int | None:
         """Zendesk's (approximate, cached) ticket count; None when it is still computing."""
@@ -199,11 +195,15 @@ class ZendeskClient:
         return self._paginate("users", "users", {"role": role} if role else None)
 
     def show_many_users(self, ids: list[int]) -> list[dict[str, Any]]:
+        return self._show_many("users", ids)
+
+    def _show_many(self, resource: str, ids: list[int]) -> list[dict[str, Any]]:
+        """GET /{resource}/show_many for up to 100 ids (Zendesk's cap per call)."""
         if not ids:
             return []
         joined = ",".join(str(int(i)) for i in ids[:100])
-        return self._request("GET", "users/show_many", params={"ids": joined}).get(
-            "users") or []
+        return self._request("GET", f"{resource}/show_many", params={"ids": joined}).get(
+            resource) or []
 
     def show_current_user(self) -> dict[str, Any]:
         return self._request("GET", "users/me")

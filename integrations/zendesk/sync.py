@@ -170,6 +170,17 @@ class _Run:
         self.problems = (self.problems + [text[:300]])[-MAX_PROBLEMS:]
         (log.warning if kind == "skipped" else log.info)("zendesk sync %s: %s", kind, text)
 
+    def _mapped(self, kind: str, counts: Counter, to_fields, *args) -> dict[str, Any] | None:
+        """Map one upstream item; a malformed one is skipped, a repaired one noted."""
+        try:
+            values, fixes = to_fields(*args)
+        except Malformed as exc:
+            self._problem(str(exc), counts, "skipped")
+            return None
+        if fixes:
+            self._problem(f"{kind} {values['external_id']}: {', '.join(fixes)}", counts, "fixed")
+        return values
+
     def finish(self, error: str) -> None:
         now = timezone.now()
         fields: dict[str, Any] = {"last_finished_at": now, "last_run_counts": dict(self.counts),
@@ -285,14 +296,10 @@ class _Run:
             people.update(self._people(fetched))
         rows: dict[int, dict[str, Any]] = {}
         for item in items:
-            try:
-                values, fixes = mapping.ticket_fields(item, self.lookups, people)
-            except Malformed as exc:
-                self._problem(str(exc), counts, "skipped")
+            values = self._mapped("ticket", counts, mapping.ticket_fields, item, self.lookups,
+                                  people)
+            if values is None:
                 continue
-            if fixes:
-                self._problem(f"ticket {values['external_id']}: {', '.join(fixes)}", counts,
-                              "fixed")
             known = rows.get(values["external_id"])
             if known is None or values["upstream_updated_at"] >= known["upstream_updated_at"]:
                 rows[values["external_id"]] = values
@@ -347,15 +354,10 @@ class _Run:
                 self._problem(f"comment {child.get('id')}: its ticket {tid} could not be imported",
                               counts, "skipped")
                 continue
-            try:
-                values, fixes = mapping.comment_fields(child, local[tid], event, self.lookups,
-                                                       names)
-            except Malformed as exc:
-                self._problem(str(exc), counts, "skipped")
+            values = self._mapped("comment", counts, mapping.comment_fields, child, local[tid],
+                                  event, self.lookups, names)
+            if values is None:
                 continue
-            if fixes:
-                self._problem(f"comment {values['external_id']}: {', '.join(fixes)}", counts,
-                              "fixed")
             rows[values["external_id"]] = Comment(**values)
         # A comment event is only ever about a new comment; seen ones are left as they are.
         known = set(Comment.objects.filter(external_id__in=rows).values_list(
