@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+ZENDESK_PORT ?= 8092
+SLACK_PORT ?= 8091
+# A demo on another port keeps its own database, queue and cache, so two run side by side.
+DEMO_VAR ?= $(if $(filter 8000,$(PORT)),$(CURDIR)/var,$(CURDIR)/var/demo-$(PORT))
 
-.PHONY: run test lint install check-python bench clean
+.PHONY: run test lint install check-python chromium bench clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' || { \
@@ -21,14 +25,22 @@ $(BIN)/activate: pyproject.toml | check-python
 install: $(BIN)/activate
 
 run: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo --tickets 0  # tickets come from the fake Zendesk
-	$(BIN)/python manage.py run_demo --port $(PORT)
+	EDUDESK_VAR_DIR=$(DEMO_VAR) $(BIN)/python manage.py migrate --noinput
+	EDUDESK_VAR_DIR=$(DEMO_VAR) $(BIN)/python manage.py seed_demo --tickets 0  # tickets come from the fake Zendesk
+	EDUDESK_VAR_DIR=$(DEMO_VAR) $(BIN)/python manage.py run_demo --port $(PORT) --zendesk-port $(ZENDESK_PORT) --slack-port $(SLACK_PORT)
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
-test: install
+# The browser tests drive Debian's chromium; never a browser downloaded by a test tool.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "Installing Debian's chromium for the browser tests ..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: install chromium
 	EDUDESK_VAR_DIR=$(CURDIR)/var/test DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install

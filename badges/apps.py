@@ -1,4 +1,4 @@
-"""Certifications and Credly badges (to come)."""
+"""Certifications, their signed results and the Credly badges they earn."""
 
 from django.apps import AppConfig
 

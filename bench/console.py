@@ -29,10 +29,11 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from edudesk import roles  # noqa: E402
-from tickets.demo import ticket_batches  # noqa: E402
+from bench.common import print_figures  # noqa: E402
+from demo.tickets import ticket_batches  # noqa: E402
+from people import roles  # noqa: E402
+from people.pagination import encode_cursor  # noqa: E402
 from tickets.models import Ticket, View  # noqa: E402
-from tickets.pagination import encode_cursor  # noqa: E402
 
 
 def seed(target: int, agents) -> None:
@@ -61,7 +62,7 @@ def bench_user():
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from tickets.models import AgentProfile, Team
+    from people.models import AgentProfile, Team
 
     users = []
     for name in ("bench-ada", "bench-grace", "bench-lin"):
@@ -157,7 +158,7 @@ def main() -> None:
     view_counts(views_for(user), user)
     figures["view_counts_cold_ms"] = round((time.perf_counter() - started) * 1000, 1)
     print(f"view counts, cold cache: {figures['view_counts_cold_ms']} ms (cached 15 s after)")
-    print(" ".join(f"{k}={v}" for k, v in figures.items()))
+    print_figures(figures)
 
 
 if __name__ == "__main__":

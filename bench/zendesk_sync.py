@@ -10,8 +10,6 @@ Prints tickets/s ingested and peak memory; the last line is key=value figures.
 
 import argparse
 import os
-import resource
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -30,31 +28,28 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from integrations.models import OutboxMessage, SyncState, ZendeskUser  # noqa: E402
+from bench.common import print_figures, rss_mb, start_fake  # noqa: E402
+from integrations.models import OutboxMessage, SyncState  # noqa: E402
 from integrations.zendesk import sync  # noqa: E402
-from tickets.models import AuditEvent, Comment, Ticket  # noqa: E402
+from integrations.zendesk.models import ZendeskUser  # noqa: E402
+from people.models import AuditEvent  # noqa: E402
+from tickets.models import Comment, Ticket  # noqa: E402
 
 
-def start_fake(tickets: int, comments: int) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own module
-        [sys.executable, "-m", "integrations.zendesk.fake", "--tickets", str(tickets),
-         "--comments-per-ticket", str(comments), "--rate-limit", "0",
-         "--incremental-rate-limit", "0"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    return proc, proc.stdout.readline().strip()
+def start_fake_zendesk(tickets: int, comments: int):
+    return start_fake("zendesk", "--tickets", str(tickets), "--comments-per-ticket",
+                      str(comments), "--rate-limit", "0", "--incremental-rate-limit", "0")
 
 
 def reset() -> None:
     """Forget earlier runs' Zendesk data (raw deletes: Django's cascade would take minutes)."""
-    zendesk_tickets = Ticket.objects.filter(external_id__isnull=False)
-    for model in (Comment, AuditEvent, OutboxMessage):
-        model.objects.filter(ticket__in=zendesk_tickets)._raw_delete(connection.alias)
+    zendesk_tickets = Ticket.objects.filter(zendesk_id__isnull=False)
+    Comment.objects.filter(ticket__in=zendesk_tickets)._raw_delete(connection.alias)
+    for model in (AuditEvent, OutboxMessage):
+        model.objects.filter(subject__startswith="ticket:")._raw_delete(connection.alias)
     zendesk_tickets._raw_delete(connection.alias)
     ZendeskUser.objects.all()._raw_delete(connection.alias)
     SyncState.objects.filter(system=sync.SYSTEM).delete()
-
-
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def main() -> None:
@@ -69,7 +64,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     reset()
     print(f"fake Zendesk: seeding {args.tickets:,} tickets ...", flush=True)
-    fake, base = start_fake(args.tickets, args.comments_per_ticket)
+    fake, base = start_fake_zendesk(args.tickets, args.comments_per_ticket)
     settings.ZENDESK_URL, settings.ZENDESK_EMAIL = base, "api@edudesk.example"
     settings.ZENDESK_API_TOKEN, settings.ZENDESK_RATE_LIMIT_PER_MINUTE = "bench", 0
     settings.ZENDESK_INCREMENTAL_RATE_LIMIT_PER_MINUTE = 0
@@ -94,7 +89,7 @@ def main() -> None:
     traced = tracemalloc.get_traced_memory()[1] / 2**20 if args.tracemalloc else None
     tickets, comments = result.counts["tickets"], result.counts["comments"]
     assert tickets == args.tickets, f"imported {tickets} of {args.tickets} tickets"
-    assert Comment.objects.filter(ticket__external_id__isnull=False).count() == (
+    assert Comment.objects.filter(ticket__zendesk_id__isnull=False).count() == (
         args.tickets * max(args.comments_per_ticket, 1))
     figures = {
         "db": connection.vendor, "tickets": tickets, "comments": comments,
@@ -107,7 +102,7 @@ def main() -> None:
     print(f"{tickets:,} tickets and {comments:,} comments in {seconds:.1f} s: "
           f"{figures['tickets_per_s']:,} tickets/s; peak RSS {figures['peak_rss_mb']} MB "
           f"(+{figures['rss_growth_mb']} MB during the sync)")
-    print(" ".join(f"{k}={v}" for k, v in figures.items()))
+    print_figures(figures)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Created when the application starts (edudesk.apps), never at import.
 VAR_DIR = Path(environ.Env().str("EDUDESK_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -32,29 +32,58 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
     "edudesk",
+    "people",
+    "axes",
+    "accounts",
     "integrations",
+    "integrations.zendesk",
+    "integrations.slack",
+    "integrations.credly",
+    "integrations.gmail",
     "tickets",
     "inbox",
     "badges",
+    "demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "edudesk.unavailable.ServiceUnavailableMiddleware",
+    # Last, as django-axes asks: it turns a sign-in refused by the lock into the lock page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy on every page: scripts and styles only from our own origin (htmx
+# and the console's script are static files; no inline script). Images from mail and
+# tickets load only when an agent asks for them (see edudesk.html), over https.
+from django.utils.csp import CSP  # noqa: E402
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:", "https:"],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
 
 ROOT_URLCONF = "edudesk.urls"
 WSGI_APPLICATION = "edudesk.wsgi.application"
@@ -69,7 +98,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "edudesk.roles.roles_context",
+                "people.roles.roles_context",
+                "inbox.views.inbox_context",
             ],
         },
     },
@@ -108,13 +138,16 @@ else:
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = VAR_DIR / "celery"
-    for _sub in ("queue", "processed"):
-        (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
         "processed_folder": str(_queue_dir / "processed"),
+        # Without it kombu writes its exchange tables into the current directory.
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
+        # kombu waits this long between looks at the queue folder; at its default (1 s) a
+        # burst of tasks for many tickets drains at a few tasks a second.
+        "polling_interval": env.float("CELERY_FILESYSTEM_POLLING_SECONDS", default=0.1),
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True
@@ -123,14 +156,31 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "deliver-pending-outbox": {
-        "task": "integrations.tasks.deliver_pending",
+    "sweep-outbox": {
+        "task": "integrations.tasks.sweep_outbox",
         "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=60.0),
     },
     "zendesk-incremental-sync": {
         "task": "integrations.zendesk.tasks.sync_incremental",
         "schedule": env.float("ZENDESK_SYNC_SECONDS", default=60.0),
     },
+    "credly-sync": {
+        "task": "integrations.credly.tasks.sync_badges",
+        "schedule": env.float("CREDLY_SYNC_SECONDS", default=600.0),
+    },
+    "badges-reconciliation": {
+        "task": "badges.tasks.reconcile_badges",
+        "schedule": env.float("BADGES_RECONCILE_SECONDS", default=900.0),
+    },
+    "gmail-sync": {
+        "task": "integrations.gmail.tasks.sync_incremental",
+        "schedule": env.float("GMAIL_SYNC_SECONDS", default=60.0),
+    },
+    # Shifts planned ahead and weeks nobody covers flagged; reminders at a shift's first
+    # opening; threads past their first-response time flagged during business hours.
+    "inbox-plan-rotations": {"task": "inbox.tasks.plan_rotations", "schedule": 3600.0},
+    "inbox-shift-reminders": {"task": "inbox.tasks.remind_shifts", "schedule": 900.0},
+    "inbox-overdue": {"task": "inbox.tasks.flag_overdue", "schedule": 300.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -139,22 +189,80 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
-# Okta sign-in (OpenID Connect) when configured; the password login stays for the
-# demo and for break-glass admin access.
+# Okta sign-in (OpenID Connect). OKTA_ISSUER_URL is the authorization server's issuer:
+# https://acme.okta.com (the org server; OKTA_DOMAIN=acme.okta.com says the same), a custom
+# server's https://acme.okta.com/oauth2/default, or a fake provider's http://127.0.0.1:port.
 OKTA_DOMAIN = env.str("OKTA_DOMAIN", default="")
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
-if OKTA_DOMAIN:
+OKTA_ISSUER_URL = env.str("OKTA_ISSUER_URL",
+                          default=f"https://{OKTA_DOMAIN}" if OKTA_DOMAIN else "").rstrip("/")
+if PRODUCTION and OKTA_ISSUER_URL and not OKTA_ISSUER_URL.startswith("https://"):
+    raise environ.ImproperlyConfigured("PRODUCTION=true needs an https:// OKTA_ISSUER_URL")
+OIDC_RP_CLIENT_ID = env.str("OKTA_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OKTA_CLIENT_SECRET", default="")
+if OKTA_ISSUER_URL and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise environ.ImproperlyConfigured("Okta sign-in needs OKTA_CLIENT_ID and OKTA_CLIENT_SECRET")
+# The org server serves /oauth2/v1/...; a custom server (issuer .../oauth2/<id>) serves /v1/...
+_okta_api = OKTA_ISSUER_URL + ("/v1" if "/oauth2/" in OKTA_ISSUER_URL else "/oauth2/v1")
+OIDC_OP_AUTHORIZATION_ENDPOINT = f"{_okta_api}/authorize"
+OIDC_OP_TOKEN_ENDPOINT = f"{_okta_api}/token"
+OIDC_OP_USER_ENDPOINT = f"{_okta_api}/userinfo"
+OIDC_OP_JWKS_ENDPOINT = f"{_okta_api}/keys"
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email profile groups"
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10  # seconds; the library's default is to wait for Okta forever
+LOGIN_REDIRECT_URL_FAILURE = "login"
+AUTHENTICATION_BACKENDS = [
+    # Username and password behind django-axes' lock; answers nothing when PASSWORD_LOGIN is off.
+    "accounts.backends.PasswordBackend",
+    # Answers only an Okta callback, and only when OKTA_ISSUER_URL is set.
+    "edudesk.okta.OktaBackend",
+]
+if OKTA_ISSUER_URL:
     INSTALLED_APPS.append("mozilla_django_oidc")
-    AUTHENTICATION_BACKENDS.insert(0, "edudesk.okta.OktaBackend")
-    OIDC_RP_CLIENT_ID = env.str("OKTA_CLIENT_ID")
-    OIDC_RP_CLIENT_SECRET = env.str("OKTA_CLIENT_SECRET")
-    OIDC_RP_SIGN_ALGO = "RS256"
-    OIDC_RP_SCOPES = "openid email profile groups"
-    OIDC_OP_AUTHORIZATION_ENDPOINT = f"https://{OKTA_DOMAIN}/oauth2/v1/authorize"
-    OIDC_OP_TOKEN_ENDPOINT = f"https://{OKTA_DOMAIN}/oauth2/v1/token"
-    OIDC_OP_USER_ENDPOINT = f"https://{OKTA_DOMAIN}/oauth2/v1/userinfo"
-    OIDC_OP_JWKS_ENDPOINT = f"https://{OKTA_DOMAIN}/oauth2/v1/keys"
-    MIDDLEWARE.append("mozilla_django_oidc.middleware.SessionRefresh")
+    # Every 15 minutes a page load asks Okta (prompt=none) whether the person may still sign in.
+    MIDDLEWARE.insert(MIDDLEWARE.index("axes.middleware.AxesMiddleware"),
+                      "mozilla_django_oidc.middleware.SessionRefresh")
+# The password login stays for the embedded mode and break-glass access; production with
+# Okta switches it off unless PASSWORD_LOGIN=true says otherwise.
+PASSWORD_LOGIN = env.bool("PASSWORD_LOGIN", default=not (PRODUCTION and OKTA_ISSUER_URL))
+# Failed password sign-ins (sign-in page, admin login, POST /api/v1/auth/token/) lock the
+# account and, separately, the address after LOGIN_FAILURE_LIMIT failures, for
+# LOGIN_LOCKOUT_MINUTES (django-axes; both read at run time by accounts.lockout).
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# Reverse proxies in front of gunicorn that append to X-Forwarded-For; the client is the
+# address the outermost of them saw. 0: REMOTE_ADDR (a client-sent header is never trusted).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_FAILURE_LIMIT = "accounts.lockout.failure_limit"
+AXES_COOLOFF_TIME = "accounts.lockout.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one reaching the limit locks
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_WHITELIST_CALLABLE = "accounts.lockout.is_not_a_password_attempt"
+# An attempt refused by the lock is not counted again, so the lock ends on time for the
+# person even while a script keeps trying.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit trail
+AXES_ENABLE_ADMIN = False  # accounts.admin lists the attempts for the admin role instead
+# Sessions end after this long without the person doing anything (accounts.middleware).
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=120)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
+# Access requests: admins hear of them in this Slack channel; the requester hears by mail.
+ACCESS_REQUEST_SLACK_CHANNEL = env.str("ACCESS_REQUEST_SLACK_CHANNEL",
+                                       default="#edu_services_team")
+# Mail: the console in the embedded mode, the local mail server in production (Django's own
+# default); e.g. EMAIL_URL=smtp+tls://user:password@smtp.example.com:587.
+_mail = env.email_url("EMAIL_URL", default="smtp://localhost:25" if PRODUCTION else "consolemail://")
+_mail_options = {option: _mail[key] for option, key in (
+    ("host", "EMAIL_HOST"), ("port", "EMAIL_PORT"), ("username", "EMAIL_HOST_USER"),
+    ("password", "EMAIL_HOST_PASSWORD"), ("use_tls", "EMAIL_USE_TLS"),
+    ("use_ssl", "EMAIL_USE_SSL")) if _mail.get(key)}
+if _mail["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+    _mail_options["timeout"] = 10  # seconds; a hung mail server must not hold a worker
+MAILERS = {"default": {"BACKEND": _mail["EMAIL_BACKEND"], "OPTIONS": _mail_options}}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="EduDesk <edudesk@localhost>")
 # Okta group name -> EduDesk role, e.g. "edu-services=agent,edu-managers=manager".
 OKTA_ROLE_GROUPS = env.dict("OKTA_ROLE_GROUPS", default={
     "edudesk-agents": "agent", "edudesk-ld-agents": "ld_agent",
@@ -171,7 +279,6 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT.mkdir(exist_ok=True)
 # Outside production, serve static files straight from the apps (no collectstatic step).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -187,20 +294,33 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated request then gets 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["edudesk.roles.IsStaffRole"],
+    "DEFAULT_PERMISSION_CLASSES": ["people.roles.IsStaffRole"],
     "DEFAULT_SCHEMA_CLASS": "edudesk.api.DocumentedErrorsSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "edudesk.api.exception_handler",
+    # Per address for anonymous requests, per person once signed in; rates below.
+    "DEFAULT_THROTTLE_CLASSES": ["edudesk.throttles.AnonymousThrottle",
+                                 "edudesk.throttles.PersonThrottle"],
+    # The throttles' idea of an address: REMOTE_ADDR, or X-Forwarded-For as trusted proxies set it.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+    "DEFAULT_PARSER_CLASSES": [
+        "edudesk.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
+# API request rates (DRF's "number/second|minute|hour|day"), read at each request.
+API_THROTTLE_ANON = env.str("API_THROTTLE_ANON", default="60/minute")
+API_THROTTLE_USER = env.str("API_THROTTLE_USER", default="1200/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "EduDesk API",
     "DESCRIPTION": "Agent console operations: views, tickets, replies, macros, routing.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["edudesk.roles.IsStaffRole"],
+    "SERVE_PERMISSIONS": ["people.roles.IsStaffRole"],
     # Swagger UI's assets come from the drf-spectacular-sidecar package, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -213,6 +333,8 @@ SPECTACULAR_SETTINGS = {
 # Where the console says someone else is on a ticket: seconds a heartbeat counts.
 PRESENCE_TTL_SECONDS = env.int("PRESENCE_TTL_SECONDS", default=30)
 CONSOLE_PAGE_SIZE = env.int("CONSOLE_PAGE_SIZE", default=25)
+# Where people open EduDesk, for links in Slack messages and mail.
+EDUDESK_URL = env.str("EDUDESK_URL", default="http://127.0.0.1:8000")
 
 # External systems. Empty URL = not configured (nothing is sent, rows wait in the outbox).
 SLACK_API_URL = env.str("SLACK_API_URL", default="")
@@ -223,12 +345,31 @@ ZENDESK_URL = env.str("ZENDESK_URL", default="")
 ZENDESK_EMAIL = env.str("ZENDESK_EMAIL", default="")
 ZENDESK_API_TOKEN = env.str("ZENDESK_API_TOKEN", default="")
 ZENDESK_OAUTH_TOKEN = env.str("ZENDESK_OAUTH_TOKEN", default="")
-ZENDESK_WEBHOOK_SECRET = env.str("ZENDESK_WEBHOOK_SECRET", default="")
+# Comma-separated: during a rotation both the new and the old secret are accepted.
+ZENDESK_WEBHOOK_SECRET = env.list("ZENDESK_WEBHOOK_SECRET", default=[])
 ZENDESK_RATE_LIMIT_PER_MINUTE = env.int("ZENDESK_RATE_LIMIT_PER_MINUTE", default=700)  # 0 = off
 ZENDESK_INCREMENTAL_RATE_LIMIT_PER_MINUTE = env.int("ZENDESK_INCREMENTAL_RATE_LIMIT_PER_MINUTE",
                                                     default=10)
 ZENDESK_RATE_WINDOW_SECONDS = env.float("ZENDESK_RATE_WINDOW_SECONDS", default=60.0)  # tests shrink it
 ZENDESK_SYNC_SECONDS = env.float("ZENDESK_SYNC_SECONDS", default=60.0)
+# Credly (badges): the Web Service API (https://api.credly.com, or a fake's URL), the
+# organization, and its authorization token. Empty URL = not connected.
+CREDLY_API_URL = env.str("CREDLY_API_URL", default="")
+CREDLY_ORGANIZATION_ID = env.str("CREDLY_ORGANIZATION_ID", default="")
+CREDLY_API_TOKEN = env.str("CREDLY_API_TOKEN", default="")
+# Badges: a passing result with no badge on Credly this long after it arrived is listed by
+# the reconciliation (every BADGES_RECONCILE_SECONDS) and posted to this Slack channel.
+BADGES_RECONCILE_GRACE_MINUTES = env.int("BADGES_RECONCILE_GRACE_MINUTES", default=30)
+BADGES_SLACK_CHANNEL = env.str("BADGES_SLACK_CHANNEL", default="#edu_services_team")
+# Gmail (the LevelUp group's mail): the API (https://gmail.googleapis.com, or a fake's URL),
+# the member mailbox the group's mail is read from, the group address replies are sent as,
+# and an OAuth access token (google-auth credentials can supply it instead).
+GMAIL_API_URL = env.str("GMAIL_API_URL", default="")
+GMAIL_MAILBOX = env.str("GMAIL_MAILBOX", default="")
+GMAIL_GROUP_ADDRESS = env.str("GMAIL_GROUP_ADDRESS", default="")
+GMAIL_OAUTH_TOKEN = env.str("GMAIL_OAUTH_TOKEN", default="")
+GMAIL_GROUP_NAME = env.str("GMAIL_GROUP_NAME", default="LevelUp")  # the name in replies' From
+GMAIL_SYNC_SECONDS = env.float("GMAIL_SYNC_SECONDS", default=60.0)
 
 LOGGING = {
     "version": 1,

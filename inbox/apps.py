@@ -1,4 +1,5 @@
-"""The shared inbox and its weekly rotation (to come)."""
+"""The shared inbox: the group's mail as threads, prepared responses, the weekly rotation and
+business hours."""
 
 from django.apps import AppConfig
 

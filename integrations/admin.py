@@ -1,7 +1,7 @@
 """The outbox, sync state and received webhooks in the admin: what went where, and what failed."""
 
 from django.contrib import admin
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from edudesk.admin_site import AdminRoleModelAdmin
@@ -11,9 +11,10 @@ from .models import OutboxMessage, SyncState, WebhookEvent
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(AdminRoleModelAdmin):
-    list_display = ["id", "system", "action", "state", "attempts", "created_at", "sent_at"]
+    list_display = ["id", "system", "action", "subject", "state", "attempts", "created_at",
+                    "sent_at"]
     list_filter = ["system", "state"]
-    raw_id_fields = ["ticket"]
+    search_fields = ["subject"]
 
 
 class ReadOnlyAdmin(AdminRoleModelAdmin):
@@ -32,10 +33,12 @@ class SyncStateAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Details")
     def connection_page(self, obj: SyncState) -> str:
-        if obj.system != "zendesk":
+        # Each adapter names its page "<system>:connection"; the kit knows none of them.
+        try:
+            url = reverse(f"{obj.system}:connection")
+        except NoReverseMatch:
             return ""
-        return format_html('<a href="{}">Connection page</a>',
-                           reverse("integrations:zendesk-connection"))
+        return format_html('<a href="{}">Connection page</a>', url)
 
 
 @admin.register(WebhookEvent)

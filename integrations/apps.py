@@ -1,4 +1,5 @@
-"""Adapters to external systems, and what they share: the outbox and its delivery."""
+"""The integration kit: outbox, HTTP client base, retry policy, rate budget, webhook intake,
+sync driver and fakes base. It names none of the adapters built on it."""
 
 from django.apps import AppConfig
 

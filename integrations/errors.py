@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 import time
 from typing import Any
 
@@ -65,20 +66,43 @@ class ConflictError(UpstreamError):
     """409: the resource changed underneath us; re-read it before deciding again."""
 
 
-def parse_retry_after(value: str | None, default: float = DEFAULT_RETRY_AFTER) -> float:
-    """Read Retry-After as seconds (or an HTTP date); missing or garbage gives `default`."""
-    if not value:
-        return default
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return default
-    return max(0.0, when.timestamp() - time.time())
+def parse_retry_after(value: str | None, default: float = DEFAULT_RETRY_AFTER, *,
+                      body: str | None = None) -> float:
+    """Read Retry-After as seconds or an HTTP date, else a wait stated in a plain-text `body`
+    ("retry after 7 seconds"); missing or garbage gives `default`."""
+    value = (value or "").strip()
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            when = None
+        if when is not None:
+            return max(0.0, when.timestamp() - time.time())
+    seconds = _seconds_in_text(body) if body else None
+    return default if seconds is None else seconds
+
+
+# A bare number, or one said to be a wait ("retry after 7", "7 seconds"); other numbers in a
+# body ("429 Too Many Requests") are not waits.
+_WAIT_IN_TEXT = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*$"
+    r"|retry[- ]after\D{0,3}?(\d+(?:\.\d+)?)"
+    r"|(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)\b",
+    re.IGNORECASE,
+)
+
+
+def _seconds_in_text(text: str) -> float | None:
+    if text.lstrip().startswith(("{", "[", "<")):
+        return None  # JSON or HTML: not a plain-text body
+    match = _WAIT_IN_TEXT.search(text[:MAX_MESSAGE_CHARS])
+    if match is None:
+        return None
+    return float(next(g for g in match.groups() if g is not None))
 
 
 def _message_from_body(resp: requests.Response) -> tuple[str, str | None, Any]:
@@ -87,6 +111,10 @@ def _message_from_body(resp: requests.Response) -> tuple[str, str | None, Any]:
         body = json.loads(text) if text else None
     except ValueError:
         body = None
+    data = body.get("data") if isinstance(body, dict) else None
+    if isinstance(data, dict) and isinstance(data.get("message"), str) and data["message"]:
+        # {"data": {"message": ...}, "metadata": ...} (Credly): its words, verbatim.
+        return data["message"], None, data
     if isinstance(body, dict) and ("error" in body or "description" in body):
         error, description = body.get("error"), body.get("description")
         if isinstance(error, dict):
@@ -114,7 +142,7 @@ def error_from_response(resp: requests.Response) -> UpstreamError:
     message = message[:MAX_MESSAGE_CHARS]
     kwargs: dict[str, Any] = {"code": code, "details": details}
     if status == 429:
-        retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+        retry_after = parse_retry_after(resp.headers.get("Retry-After"), body=resp.text)
         return RateLimited(message, status, retry_after=retry_after, **kwargs)
     if status == 409:
         return ConflictError(message, status, **kwargs)

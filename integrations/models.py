@@ -7,6 +7,12 @@ from django.utils import timezone
 
 
 class OutboxMessage(models.Model):
+    """One action for one external system, about one subject ("ticket:42", "badge:9").
+
+    A subject's rows for a system are delivered one at a time in the order they were
+    written (a lane); a row that failed or conflicted no longer holds up the ones after it.
+    """
+
     class State(models.TextChoices):
         QUEUED = "queued"
         SENT = "sent"
@@ -15,9 +21,12 @@ class OutboxMessage(models.Model):
 
     system = models.CharField(max_length=20)
     action = models.CharField(max_length=40)
+    subject = models.CharField(max_length=60)
     payload = models.JSONField(default=dict)
-    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True,
-                               on_delete=models.CASCADE, related_name="outbox_messages")
+    # The upstream version the action was written against, for systems that refuse a write
+    # to a changed object (Zendesk's safe_update). When an earlier row of the lane replaces
+    # that version, the deliverer moves the later rows on to the new one in one UPDATE.
+    upstream_version = models.CharField(max_length=64, blank=True)
     # Sent upstream with every attempt so a retried delivery is applied once.
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
@@ -26,19 +35,22 @@ class OutboxMessage(models.Model):
     response = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     next_attempt_at = models.DateTimeField(default=timezone.now)
-    # A worker owns the row until then; the HTTP call runs outside any transaction.
+    # A worker owns the row from claimed_at until claimed_until; the HTTP call runs outside
+    # any transaction. A claim that outlives its worker expires and the sweep takes it up.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="outbox_due"),
-            models.Index(fields=["ticket", "created_at"], name="outbox_ticket"),
+            models.Index(fields=["system", "subject", "state", "id"], name="outbox_lane"),
+            models.Index(fields=["subject", "created_at"], name="outbox_subject"),
         ]
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.system}.{self.action} #{self.pk} ({self.state})"
+        return f"{self.system}.{self.action} {self.subject} #{self.pk} ({self.state})"
 
 
 class SyncState(models.Model):
@@ -86,30 +98,27 @@ class SyncState(models.Model):
         return min(100, round(100 * self.full_sync_done / self.full_sync_total))
 
 
-class ZendeskUser(models.Model):
-    """A Zendesk user as last seen, so requesters and comment authors have names."""
-
-    external_id = models.BigIntegerField(unique=True)
-    name = models.CharField(max_length=200, blank=True)
-    email = models.EmailField(max_length=254, blank=True)
-    role = models.CharField(max_length=20, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.name} <{self.email}>"
-
-
 class WebhookEvent(models.Model):
-    """An inbound webhook whose signature was valid, stored raw before it is acted on."""
+    """One inbound webhook request, stored raw before it is acted on (integrations.webhooks).
+
+    A refused request is kept too, in state "rejected", with its reason in `error` and only
+    the first 4 KB of its body: enough to diagnose a misconfigured sender.
+    """
 
     class State(models.TextChoices):
         RECEIVED = "received"
         PROCESSED = "processed"
         INVALID = "invalid"
+        REJECTED = "rejected"
 
     system = models.CharField(max_length=20)
-    # The sender's id for the event, when it has one: a redelivery is recognised by it.
+    # The sender's id for the event, for people to search by; it may be unsigned.
     event_id = models.CharField(max_length=100, blank=True)
+    # Taken from signed content only (a signed id, else timestamp + body hash): a redelivery
+    # or a replay is recognised by it. Empty for rejected requests.
+    dedup_key = models.CharField(max_length=200, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
+    remote_addr = models.CharField(max_length=64, blank=True)
     headers = models.JSONField(default=dict, blank=True)
     body = models.TextField(blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.RECEIVED)
@@ -117,8 +126,8 @@ class WebhookEvent(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["system", "event_id"], name="webhook_event_once",
-                                    condition=~models.Q(event_id="")),
+            models.UniqueConstraint(fields=["system", "dedup_key"], name="webhook_event_once",
+                                    condition=~models.Q(dedup_key="")),
         ]
         indexes = [models.Index(fields=["system", "received_at"], name="webhook_received")]
 

@@ -1,31 +1,75 @@
-"""Writing to and delivering from the outbox, with one retry policy for every system."""
+"""Writing to and delivering from the outbox: one lane per system and subject, in order.
+
+Every outbound action is a row written in the caller's transaction. After commit, one
+Celery task drains the row's lane (same system, same subject): it claims the oldest queued
+row, delivers it, records the outcome and moves on to the next, so a delivery always
+starts from what its predecessor left (Zendesk's updated_stamp, say). Adapters register
+their deliverer from their app config; this module names none of them.
+"""
+
+from __future__ import annotations
 
 import logging
-import random
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
+from . import retry
 from .errors import ConflictError, PermanentError, RateLimited, TransientError, UpstreamError
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-# system -> "module.function(message) -> dict"; the function raises integrations.errors.*
-DELIVERERS = {
-    "slack": "integrations.slack.tasks.deliver",
-    "zendesk": "integrations.zendesk.tasks.deliver",
-}
-MAX_ATTEMPTS = 8
-BASE_BACKOFF_SECONDS = 2.0
-MAX_BACKOFF_SECONDS = 300.0
+Deliverer = Callable[[OutboxMessage], dict[str, Any] | None]
+_DELIVERERS: dict[str, Deliverer] = {}
+_POLICIES: dict[str, str] = {}
+
 # Longer than any one delivery (a few requests at the client's 30 s timeout, plus waits for
-# the rate budget); a claim older than this belongs to a worker that died.
-CLAIM_SECONDS = 300
+# the rate budget); a claim older than this belongs to a worker that died, and the next
+# sweep hands its lane to another worker.
+CLAIM_SECONDS = 120
+# A claim held this long is shown to agents as a stuck delivery.
+STUCK_AFTER_SECONDS = 60
+# How long "a task for this lane is on its way" holds before the sweep may send another.
+DISPATCH_TTL_SECONDS = 300
+# One task drains a lane for at most this long, then hands over so other lanes get a turn.
+DRAIN_SECONDS = 20.0
+SWEEP_LIMIT = 500
+
+
+@dataclass
+class DispatchWatch:
+    """What happened to the drain tasks queued while it was open (see watch_dispatch)."""
+
+    unqueued: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.unqueued)
+
+
+_watch: ContextVar[DispatchWatch | None] = ContextVar("outbox_dispatch_watch", default=None)
+
+
+@contextmanager
+def watch_dispatch() -> Iterator[DispatchWatch]:
+    """Lets a view tell the agent "saved; delivery queued" when the broker was unreachable
+    after its action committed (the sweep sends the rows once it is back)."""
+    watch = DispatchWatch()
+    token = _watch.set(watch)
+    try:
+        yield watch
+    finally:
+        _watch.reset(token)
 
 
 @dataclass(frozen=True)
@@ -34,80 +78,155 @@ class Outcome:
     retry_in: float | None = None
 
 
-def enqueue(*, system: str, action: str, payload: dict, ticket=None) -> OutboxMessage:
-    """Store the message in the caller's transaction; deliver it once that commits."""
-    if system not in DELIVERERS:
-        raise ValueError(f"No deliverer for system {system!r}")
-    message = OutboxMessage.objects.create(
-        system=system, action=action, payload=payload, ticket=ticket
-    )
-    from .tasks import deliver_message
+def register_deliverer(system: str, deliverer: Deliverer, *,
+                       retry_policy: str = "delivery") -> None:
+    """Called by an adapter's AppConfig.ready(): rows of `system` go through `deliverer`,
+    which returns what to keep of the answer and raises integrations.errors.*; transient
+    failures are retried under the named policy of integrations.retry."""
+    _DELIVERERS[system] = deliverer
+    _POLICIES[system] = retry_policy
 
-    transaction.on_commit(lambda: deliver_message.delay(message.pk))
+
+def enqueue(*, system: str, action: str, subject: str, payload: dict,
+            upstream_version: str = "") -> OutboxMessage:
+    """Store the message in the caller's transaction; its lane is drained once that commits."""
+    if system not in _DELIVERERS:
+        raise ValueError(f"No deliverer registered for system {system!r}")
+    message = OutboxMessage.objects.create(system=system, action=action, subject=subject,
+                                           payload=payload, upstream_version=upstream_version)
+    # robust: the action is committed by then; a broker that is down must not turn it into
+    # an error for the agent. The sweep delivers the row later.
+    transaction.on_commit(lambda: dispatch(system, subject), robust=True)
     return message
 
 
-def backoff_seconds(attempt: int) -> float:
-    """Exponential backoff with full jitter, so many failed rows do not retry in step."""
-    ceiling = min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2 ** max(0, attempt - 1))
-    return random.uniform(ceiling / 2, ceiling)
+def _lane_key(system: str, subject: str) -> str:
+    return f"outbox:lane:{system}:{subject}"
+
+
+def dispatch(system: str, subject: str, *, countdown: float | None = None) -> bool:
+    """Send one drain task for the lane unless one is already on its way."""
+    key = _lane_key(system, subject)
+    ttl = DISPATCH_TTL_SECONDS + int(countdown or 0)
+    try:
+        if not cache.add(key, 1, ttl):
+            return False
+    except Exception:  # noqa: BLE001 - a cache outage must not stop delivery
+        log.warning("outbox: cache unavailable; dispatching lane %s without dedup", key)
+    from .tasks import drain_lane
+
+    try:
+        drain_lane.apply_async((system, subject), countdown=countdown)
+    except Exception:
+        log.exception("outbox: could not queue lane %s; the sweep will", key)
+        _forget(key)
+        if (watch := _watch.get()) is not None:
+            watch.unqueued.append(key)
+        return False
+    return True
+
+
+def _forget(key: str) -> None:
+    try:
+        cache.delete(key)
+    except Exception:  # noqa: BLE001
+        log.warning("outbox: cache unavailable while releasing %s", key)
+
+
+def drain(system: str, subject: str, *, seconds: float = DRAIN_SECONDS) -> list[Outcome]:
+    """Deliver the lane's due rows in order until it is empty, waiting, or time is up."""
+    _forget(_lane_key(system, subject))  # from here on, a new row needs a new task
+    started = time.monotonic()
+    outcomes: list[Outcome] = []
+    while True:
+        head = _head(system, subject)
+        if head is None:
+            return outcomes
+        outcome = deliver(head)
+        outcomes.append(outcome)
+        if outcome.state in ("busy", "skipped"):
+            return outcomes  # another worker holds the lane
+        if outcome.state == "later" or outcome.retry_in is not None:
+            wait = outcome.retry_in if outcome.retry_in is not None else _seconds_until(head)
+            dispatch(system, subject, countdown=max(0.0, wait))
+            return outcomes
+        if time.monotonic() - started > seconds:
+            dispatch(system, subject)
+            return outcomes
+
+
+def _head(system: str, subject: str) -> int | None:
+    return OutboxMessage.objects.filter(
+        system=system, subject=subject, state=OutboxMessage.State.QUEUED,
+    ).order_by("pk").values_list("pk", flat=True).first()
+
+
+def _seconds_until(message_id: int) -> float:
+    when = OutboxMessage.objects.filter(pk=message_id).values_list(
+        "next_attempt_at", flat=True).first()
+    return max(0.0, (when - timezone.now()).total_seconds()) if when else 0.0
 
 
 def deliver(message_id: int) -> Outcome:
-    """Try one delivery: claim the row, call upstream outside any transaction, record.
+    """Try one delivery of a row at the head of its lane: claim, call upstream, record.
 
     Holding a row lock across the HTTP call would keep a transaction open for up to the
     client's timeout; on SQLite (IMMEDIATE transactions) that is the whole database's write
-    lock. So a short UPDATE claims the row until `claimed_until`, and the outcome is written
-    only if that claim still holds. A worker that dies mid-call leaves a claim that expires;
-    the next attempt reuses the idempotency key, so the upstream applies the action once.
+    lock. So a short UPDATE claims the row until `claimed_until`, the row is read again
+    after the claim (its payload as the predecessor's delivery left it), and the outcome is
+    written only if the claim still holds. The next attempt reuses the idempotency key, so
+    the upstream applies the action once.
     """
     message = _claim(message_id)
     if not isinstance(message, OutboxMessage):
         return message
+    deliverer = _DELIVERERS.get(message.system)
+    policy = retry.policy(_POLICIES.get(message.system, "delivery"))
     try:
-        response = import_string(DELIVERERS[message.system])(message)
+        if deliverer is None:
+            raise PermanentError(f"No deliverer registered for system {message.system!r}")
+        response = deliverer(message)
     except RateLimited as exc:
-        return _retry(message, exc, exc.retry_after)
+        return _retry(message, exc, policy.delay(message.attempts, exc.retry_after))
     except TransientError as exc:
-        if message.attempts >= MAX_ATTEMPTS:
+        if message.attempts >= policy.max_attempts:
             return _finish(message, OutboxMessage.State.FAILED, exc)
-        delay = exc.retry_after if exc.retry_after is not None else None
-        return _retry(message, exc, delay or backoff_seconds(message.attempts))
+        return _retry(message, exc, policy.delay(message.attempts, exc.retry_after))
     except ConflictError as exc:
         return _finish(message, OutboxMessage.State.CONFLICT, exc)
     except (PermanentError, UpstreamError) as exc:
         return _finish(message, OutboxMessage.State.FAILED, exc)
     recorded = _record(message, state=OutboxMessage.State.SENT, sent_at=timezone.now(),
-                       response=response or {}, last_error="")
-    if recorded:
-        _kick_next(message)
+                       response={**(message.response or {}), **(response or {})},
+                       last_error="")
     return Outcome(OutboxMessage.State.SENT if recorded else "skipped")
 
 
 def _claim(message_id: int) -> OutboxMessage | Outcome:
     now = timezone.now()
-    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    due = OutboxMessage.objects.filter(
-        free, pk=message_id, state=OutboxMessage.State.QUEUED,
-        # a sweep may enqueue a row whose retry is already scheduled
-        next_attempt_at__lte=now + timedelta(seconds=1))
-    message = due.first()
-    if message is None:
+    row = OutboxMessage.objects.filter(pk=message_id).values(
+        "system", "subject", "state", "attempts", "next_attempt_at", "claimed_until").first()
+    if row is None or row["state"] != OutboxMessage.State.QUEUED:
         return Outcome("skipped")
-    if message.ticket_id is not None and OutboxMessage.objects.filter(
-            system=message.system, ticket_id=message.ticket_id,
-            state=OutboxMessage.State.QUEUED, pk__lt=message.pk).exists():
-        # One ticket's actions reach the upstream in the order agents took them; the earlier
-        # row kicks this one when it is done (and the sweep catches any lost kick).
-        return Outcome("waiting")
-    claim = now + timedelta(seconds=CLAIM_SECONDS)
-    if not due.filter(attempts=message.attempts).update(
-            attempts=F("attempts") + 1, claimed_until=claim):
-        return Outcome("skipped")  # another worker claimed it first
-    message.attempts += 1
-    message.claimed_until = claim
-    return message
+    if row["claimed_until"] is not None and row["claimed_until"] > now:
+        return Outcome("busy")
+    # A sweep may start a lane a moment before its head's retry is due.
+    if row["next_attempt_at"] > now + timedelta(seconds=1):
+        return Outcome("later")
+    earlier = OutboxMessage.objects.filter(
+        system=row["system"], subject=row["subject"], state=OutboxMessage.State.QUEUED,
+        pk__lt=message_id)
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+    # One statement decides: still queued, still unclaimed, nothing queued before it.
+    claimed = OutboxMessage.objects.filter(
+        free, pk=message_id, state=OutboxMessage.State.QUEUED, attempts=row["attempts"],
+    ).filter(~Exists(earlier)).update(
+        attempts=F("attempts") + 1, claimed_at=now,
+        claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+    if not claimed:
+        return Outcome("waiting" if earlier.exists() else "busy")
+    # Read after the claim: what the predecessor's delivery wrote (a rebased stamp) is here.
+    return OutboxMessage.objects.get(pk=message_id)
 
 
 def _record(message: OutboxMessage, **fields) -> bool:
@@ -116,19 +235,7 @@ def _record(message: OutboxMessage, **fields) -> bool:
         setattr(message, name, value)
     return bool(OutboxMessage.objects.filter(
         pk=message.pk, state=OutboxMessage.State.QUEUED, claimed_until=message.claimed_until,
-    ).update(claimed_until=None, **fields))
-
-
-def _kick_next(message: OutboxMessage) -> None:
-    if message.ticket_id is None:
-        return
-    following = OutboxMessage.objects.filter(
-        system=message.system, ticket_id=message.ticket_id, state=OutboxMessage.State.QUEUED,
-        pk__gt=message.pk).order_by("pk").values_list("pk", flat=True).first()
-    if following is not None:
-        from .tasks import deliver_message
-
-        transaction.on_commit(lambda: deliver_message.delay(following))
+    ).update(claimed_until=None, claimed_at=None, **fields))
 
 
 def _retry(message: OutboxMessage, exc: UpstreamError, delay: float) -> Outcome:
@@ -143,25 +250,45 @@ def _finish(message: OutboxMessage, state: str, exc: UpstreamError) -> Outcome:
     if exc.record is not None:
         # What the deliverer learned (e.g. the upstream version behind a conflict).
         fields["response"] = {**(message.response or {}), **exc.record}
-    if _record(message, **fields):
-        _kick_next(message)
+    recorded = _record(message, **fields)
     log.warning("outbox %s %s: %s", message.pk, state, message.last_error)
-    return Outcome(state)
+    return Outcome(state if recorded else "skipped")
 
 
-def retry_now(message: OutboxMessage) -> None:
-    """An agent's "retry": back to the queue, attempts counted afresh."""
+def retry_now(*, message_id: int, subject: str) -> bool:
+    """An agent's "retry" of a failed or conflicted row: back to its lane, attempts afresh.
+
+    Only those two states qualify (a sent row is never sent again) and the state change is
+    one conditional UPDATE, so two clicks at once queue it once.
+    """
     with transaction.atomic():
-        OutboxMessage.objects.filter(pk=message.pk).update(
-            state=OutboxMessage.State.QUEUED, attempts=0, next_attempt_at=timezone.now(),
-            claimed_until=None,
-        )
-        from .tasks import deliver_message
+        row = OutboxMessage.objects.filter(
+            pk=message_id, subject=subject,
+            state__in=[OutboxMessage.State.FAILED, OutboxMessage.State.CONFLICT])
+        system = row.values_list("system", flat=True).first()
+        if system is None or not row.update(
+                state=OutboxMessage.State.QUEUED, attempts=0, next_attempt_at=timezone.now(),
+                claimed_at=None, claimed_until=None):
+            return False
+        transaction.on_commit(lambda: dispatch(system, subject), robust=True)
+    return True
 
-        transaction.on_commit(lambda: deliver_message.delay(message.pk))
+
+def lanes_to_sweep(limit: int = SWEEP_LIMIT) -> list[tuple[str, str]]:
+    """Lanes with a due queued row that no worker holds (a lost task, a dead worker)."""
+    now = timezone.now()
+    return list(OutboxMessage.objects.filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lte=now),
+        state=OutboxMessage.State.QUEUED, next_attempt_at__lte=now,
+    ).order_by().values_list("system", "subject").distinct()[:limit])
 
 
-def due_messages(limit: int = 500):
-    return OutboxMessage.objects.filter(
-        state=OutboxMessage.State.QUEUED, next_attempt_at__lte=timezone.now()
-    ).values_list("pk", flat=True)[:limit]
+def sweep() -> int:
+    """Beat's safety net: one drain task per lane that needs one and has none on its way."""
+    return sum(dispatch(system, subject) for system, subject in lanes_to_sweep())
+
+
+def is_stuck(message: OutboxMessage) -> bool:
+    """Claimed for longer than any delivery should take: its worker is likely gone."""
+    return bool(message.state == OutboxMessage.State.QUEUED and message.claimed_at
+                and timezone.now() - message.claimed_at > timedelta(seconds=STUCK_AFTER_SECONDS))

@@ -1,23 +1,16 @@
-"""Celery tasks that deliver outbox rows; they only call integrations.outbox."""
+"""Celery entry points of the outbox; each calls one function of integrations.outbox."""
 
 from celery import shared_task
 
 from . import outbox
-from .zendesk import tasks as zendesk_tasks  # noqa: F401 - registers Zendesk's tasks with Celery
 
 
-@shared_task(acks_late=True)
-def deliver_message(message_id: int) -> str:
-    outcome = outbox.deliver(message_id)
-    if outcome.retry_in is not None:
-        deliver_message.apply_async((message_id,), countdown=outcome.retry_in)
-    return outcome.state
+@shared_task(acks_late=True, ignore_result=True)
+def drain_lane(system: str, subject: str) -> list[str]:
+    return [o.state for o in outbox.drain(system, subject)]
 
 
-@shared_task
-def deliver_pending() -> int:
-    """Beat's safety net: re-send whatever is due (a lost task, a worker restart)."""
-    ids = list(outbox.due_messages())
-    for message_id in ids:
-        deliver_message.delay(message_id)
-    return len(ids)
+@shared_task(ignore_result=True)
+def sweep_outbox() -> int:
+    """Beat's safety net: lanes with due rows and no task on its way (lost, worker died)."""
+    return outbox.sweep()

@@ -1,10 +1,15 @@
 """Test data builders."""
 
+from decimal import Decimal
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
-from tickets.models import AgentProfile, Macro, Region, RoutingRule, Team, Ticket, TicketForm
+from badges.models import Badge, BadgeTemplate, Certification, ResultSender, Submission
+from people.models import AgentProfile, Region, Team
+from tickets.models import Macro, RoutingRule, Ticket, TicketForm
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -71,3 +76,64 @@ class RoutingRuleFactory(factory.django.DjangoModelFactory):
         model = RoutingRule
 
     name = factory.Sequence(lambda n: f"Rule {n}")
+
+
+class BadgeTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BadgeTemplate
+        django_get_or_create = ("credly_id",)
+
+    credly_id = factory.Sequence(lambda n: f"template-{n}")
+    name = factory.Sequence(lambda n: f"GitLab Certified Thing {n}")
+
+
+class CertificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Certification
+
+    code = factory.Sequence(lambda n: f"certification-{n}")
+    name = factory.Sequence(lambda n: f"Certification {n}")
+    badge_template = factory.SubFactory(BadgeTemplateFactory)
+    passing_score = Decimal("80")
+
+
+class ResultSenderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ResultSender
+
+    name = factory.Sequence(lambda n: f"Grading form {n}")
+
+
+class SubmissionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Submission
+
+    sender = factory.SubFactory(ResultSenderFactory)
+    submission_id = factory.Sequence(lambda n: f"result-{n}")
+    certification = factory.SubFactory(CertificationFactory)
+    earner_email = factory.Sequence(lambda n: f"earner{n}@example.com")
+    earner_first_name = "Amara"
+    earner_last_name = "Okafor"
+    score = Decimal("92")
+    passed = True
+    submitted_at = factory.LazyFunction(timezone.now)
+
+
+class BadgeFactory(factory.django.DjangoModelFactory):
+    """A badge as the services leave it (queued, in its own lane); pass state and credly_id
+    for one already on Credly."""
+
+    class Meta:
+        model = Badge
+        skip_postgeneration_save = True
+
+    template = factory.SubFactory(BadgeTemplateFactory)
+    recipient_email = factory.Sequence(lambda n: f"holder{n}@example.com")
+    recipient_first_name = "Amara"
+    recipient_last_name = "Okafor"
+
+    @factory.post_generation
+    def own_lane(self, create, extracted, **kwargs):
+        if create and not self.lane:
+            self.lane = self.subject_key
+            Badge.objects.filter(pk=self.pk).update(lane=self.lane)

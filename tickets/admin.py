@@ -1,14 +1,16 @@
-"""Configuration screens for admins: views, macros, routing rules, delegates, teams."""
+"""Configuration screens for admins: views, macros, routing rules, forms."""
 
 from django.contrib import admin
 
 from edudesk.admin_site import AdminRoleModelAdmin
 
-from .models import AgentProfile, Macro, Region, RoutingRule, Team, Ticket, TicketForm, View
+from .forms import ViewAdminForm
+from .models import Macro, RoutingRule, Ticket, TicketForm, View
 
 
 @admin.register(View)
 class ViewAdmin(AdminRoleModelAdmin):
+    form = ViewAdminForm
     list_display = ["name", "slug", "team", "position", "assignee", "sort", "is_system"]
     list_editable = ["position"]
     filter_horizontal = ["shared_with", "regions"]
@@ -25,7 +27,7 @@ class MacroAdmin(AdminRoleModelAdmin):
         # Macros imported from Zendesk are edited there; here they are read-only.
         if obj is not None and obj.is_read_only:
             return [f.name for f in obj._meta.fields]
-        return ["external_id"]
+        return ["zendesk_id"]
 
 
 @admin.register(RoutingRule)
@@ -35,21 +37,6 @@ class RoutingRuleAdmin(AdminRoleModelAdmin):
     list_editable = ["position", "active"]
 
 
-@admin.register(AgentProfile)
-class AgentProfileAdmin(AdminRoleModelAdmin):
-    list_display = ["user", "team"]
-    list_filter = ["team"]
-    filter_horizontal = ["preferred_regions"]
-    search_fields = ["user__username", "user__email"]
-
-
-@admin.register(Team)
-class TeamAdmin(AdminRoleModelAdmin):
-    list_display = ["name", "slug"]
-    prepopulated_fields = {"slug": ["name"]}
-
-
-admin.site.register(Region, AdminRoleModelAdmin)
 admin.site.register(TicketForm, AdminRoleModelAdmin)
 
 
@@ -60,3 +47,10 @@ class TicketAdmin(AdminRoleModelAdmin):
     search_fields = ["subject", "requester_email"]
     raw_id_fields = ["assignee"]
     show_full_result_count = False  # a COUNT(*) over a million rows per page is not worth it
+
+    def get_readonly_fields(self, request, obj=None):
+        # A Zendesk ticket changes through the console's services (history line, delivery to
+        # Zendesk); an edit here would go behind the outbox's back and be undone by the sync.
+        if obj is not None and obj.zendesk_id is not None:
+            return [f.name for f in obj._meta.fields]
+        return ["zendesk_id", "upstream_updated_at"]

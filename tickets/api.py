@@ -8,8 +8,10 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from people.models import Team
+
 from . import selectors, services
-from .models import Macro, RoutingRule, Team, Ticket
+from .models import Macro, RoutingRule, Ticket
 from .serializers import (
     CommentSerializer,
     MacroChangesSerializer,
@@ -54,8 +56,11 @@ class ViewTicketsApi(APIView):
         params = request.query_params
         size = None
         if params.get("page_size"):
-            size = serializers.IntegerField(
-                min_value=1, max_value=selectors.PAGE_SIZE_MAX).run_validation(params["page_size"])
+            field = serializers.IntegerField(min_value=1, max_value=selectors.PAGE_SIZE_MAX)
+            try:
+                size = field.run_validation(params["page_size"])
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"page_size": exc.detail}) from exc
         page = selectors.ticket_page(view, request.user, params=params,
                                      cursor=params.get("cursor"), size=size)
         base = reverse("api:view-tickets", args=[slug], request=request)
@@ -92,13 +97,25 @@ class _TicketAction(APIView):
         return self.perform(request, pk, data.validated_data)
 
     def detail(self, request, pk: int, status: int = 200):
-        return Response(TicketDetailSerializer(selectors.ticket_detail(request.user, pk)).data,
+        """The ticket as the action left it. Not re-checked against the user's reach: the
+        action was allowed, and may have moved the ticket out of it (an L&D agent assigning
+        it to Education Services); a 404 here would make a client retry a done action."""
+        return Response(TicketDetailSerializer(selectors.ticket_detail_after_action(pk)).data,
                         status=status)
 
 
-class AssignInput(serializers.Serializer):
+class VersionedInput(serializers.Serializer):
+    version = serializers.CharField(
+        required=False, max_length=64,
+        help_text="The ticket's `version` as you last read it: a ticket changed since is "
+                  "refused with 409 and its current version, never silently overwritten")
+
+
+class AssignInput(VersionedInput):
     assignee_id = serializers.IntegerField(required=False, allow_null=True,
                                            help_text="Omit to assign to yourself")
+    take_over = serializers.BooleanField(
+        default=False, help_text="Take the ticket from the person who owns it (else 409)")
 
 
 @extend_schema_view(post=extend_schema(
@@ -110,11 +127,12 @@ class AssignApi(_TicketAction):
         assignee = request.user
         if data.get("assignee_id"):
             assignee = get_object_or_404(User, pk=data["assignee_id"], is_active=True)
-        services.assign_ticket(ticket_id=pk, assignee=assignee, actor=request.user)
+        services.assign_ticket(ticket_id=pk, assignee=assignee, actor=request.user,
+                               version=data.get("version"), take_over=data["take_over"])
         return self.detail(request, pk)
 
 
-class ReplyInput(serializers.Serializer):
+class ReplyInput(VersionedInput):
     body = serializers.CharField(allow_blank=True, trim_whitespace=False)
     public = serializers.BooleanField(default=True)
     status = serializers.ChoiceField(choices=services.AGENT_SETTABLE_STATUSES, required=False,
@@ -128,11 +146,12 @@ class ReplyApi(_TicketAction):
 
     def perform(self, request, pk, data):
         comment = services.add_comment(ticket_id=pk, actor=request.user, body=data["body"],
-                                       public=data["public"], status=data.get("status"))
+                                       public=data["public"], status=data.get("status"),
+                                       version=data.get("version"))
         return Response(CommentSerializer(comment).data, status=201)
 
 
-class StatusInput(serializers.Serializer):
+class StatusInput(VersionedInput):
     status = serializers.ChoiceField(choices=services.AGENT_SETTABLE_STATUSES)
 
 
@@ -142,11 +161,12 @@ class StatusApi(_TicketAction):
     input_serializer = StatusInput
 
     def perform(self, request, pk, data):
-        services.set_status(ticket_id=pk, status=data["status"], actor=request.user)
+        services.set_status(ticket_id=pk, status=data["status"], actor=request.user,
+                            version=data.get("version"))
         return self.detail(request, pk)
 
 
-class MacroInput(serializers.Serializer):
+class MacroInput(VersionedInput):
     macro_id = serializers.IntegerField()
 
 
@@ -159,7 +179,8 @@ class ApplyMacroApi(_TicketAction):
         macro = Macro.objects.filter(pk=data["macro_id"]).first()
         if macro is None:
             raise serializers.ValidationError({"macro_id": "No such macro."})
-        services.apply_macro(ticket_id=pk, macro=macro, actor=request.user)
+        services.apply_macro(ticket_id=pk, macro=macro, actor=request.user,
+                             version=data.get("version"))
         return self.detail(request, pk)
 
 
@@ -172,7 +193,7 @@ class MacroPreviewApi(APIView):
         return Response(MacroChangesSerializer(changes).data)
 
 
-class RouteInput(serializers.Serializer):
+class RouteInput(VersionedInput):
     rule_id = serializers.IntegerField(required=False)
     delegate_user_id = serializers.IntegerField(required=False)
     delegate_team_id = serializers.IntegerField(required=False)
@@ -196,7 +217,8 @@ class RouteApi(_TicketAction):
         services.route_ticket(
             ticket_id=pk, actor=request.user, rule=pick(RoutingRule, "rule_id"),
             delegate_user=pick(User, "delegate_user_id"),
-            delegate_team=pick(Team, "delegate_team_id"), note=data["note"])
+            delegate_team=pick(Team, "delegate_team_id"), note=data["note"],
+            version=data.get("version"))
         return self.detail(request, pk)
 
 

@@ -3,7 +3,9 @@
 import django_filters
 from django.db.models import Q
 
-from .models import Region, Ticket, View
+from people.models import Region
+
+from .models import Ticket, View
 
 
 def _region_choices():
@@ -29,8 +31,12 @@ class TicketListFilter(django_filters.FilterSet):
     def search(self, queryset, name, value):
         query = value.strip()
         number = query.lstrip("#")
-        if number.isdigit():
-            return queryset.filter(Q(pk=int(number)) | Q(external_id=int(number)))
+        # isdigit() is also true for "²" and other Unicode digits, which int() refuses; ids
+        # beyond 18 digits exceed the database's integer.
+        if number.isascii() and number.isdigit() and len(number) <= 18:
+            # A ticket is known by its Zendesk number; local-only tickets by their own.
+            return queryset.filter(Q(zendesk_id=int(number))
+                                   | Q(zendesk_id__isnull=True, pk=int(number)))
         return queryset.filter(Q(subject__icontains=query) | Q(requester_email__icontains=query)
                                | Q(requester_name__icontains=query)) if query else queryset
 
@@ -42,7 +48,7 @@ class TicketListFilter(django_filters.FilterSet):
         return queryset.filter(Q(region_id__in=self.preferred_region_ids) | Q(region__isnull=True))
 
     def only_unassigned(self, queryset, name, value):
-        return queryset.filter(assignee__isnull=True) if value else queryset
+        return queryset.filter(assignee__isnull=True, assignee_name="") if value else queryset
 
     def keep(self, queryset, name, value):
         return queryset

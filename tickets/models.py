@@ -1,56 +1,18 @@
-"""Tickets and the configuration agents work them with: teams, views, macros, routing."""
+"""Tickets and the configuration agents work them with: forms, views, macros, routing."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from people.models import Region, Team
 
-class Team(models.Model):
-    """A group of people tickets can belong to (Zendesk's "group")."""
-
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(unique=True)
-    external_id = models.BigIntegerField(null=True, blank=True, unique=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Region(models.Model):
-    code = models.CharField(max_length=8, unique=True)
-    name = models.CharField(max_length=60)
-
-    class Meta:
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return self.code
-
-
-class AgentProfile(models.Model):
-    """What the console needs to know about a person beyond their login."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile"
-    )
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="members")
-    preferred_regions = models.ManyToManyField(
-        Region, blank=True, help_text="Regions this agent supports; none selected means all."
-    )
-    external_id = models.BigIntegerField(null=True, blank=True, unique=True,
-                                         help_text="Zendesk user id")
-
-    def __str__(self) -> str:
-        return f"{self.user} ({self.team or 'no team'})"
+from .placeholders import KNOWN, unknown_in
 
 
 class TicketForm(models.Model):
     name = models.CharField(max_length=100, unique=True)
-    external_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    zendesk_id = models.BigIntegerField(null=True, blank=True, unique=True)
 
     def __str__(self) -> str:
         return self.name
@@ -82,7 +44,7 @@ class Ticket(models.Model):
 
     UNSOLVED = (Status.NEW, Status.OPEN, Status.PENDING, Status.HOLD)
 
-    external_id = models.BigIntegerField(null=True, blank=True, unique=True,
+    zendesk_id = models.BigIntegerField(null=True, blank=True, unique=True,
                                          help_text="Zendesk ticket id")
     subject = models.CharField(max_length=255)
     description = models.TextField(blank=True)
@@ -100,6 +62,9 @@ class Ticket(models.Model):
     region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.SET_NULL)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="assigned_tickets")
+    # Who owns the ticket upstream when that person has no EduDesk login: the ticket is
+    # theirs all the same (not "Unassigned", not in Triage, not taken over silently).
+    assignee_name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     upstream_updated_at = models.DateTimeField(null=True, blank=True,
@@ -117,7 +82,24 @@ class Ticket(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.subject}"
+        return f"#{self.number} {self.subject}"
+
+    @property
+    def number(self) -> int:
+        """The number people know the ticket by: Zendesk's, for a ticket from Zendesk."""
+        return self.zendesk_id if self.zendesk_id is not None else self.pk
+
+    @property
+    def owner_name(self) -> str:
+        """Who owns it, with or without an EduDesk login; "" when nobody does."""
+        if self.assignee_id is not None:
+            return self.assignee.get_full_name() or self.assignee.get_username()
+        return self.assignee_name
+
+    @property
+    def subject_key(self) -> str:
+        """How the audit trail and the outbox name this ticket."""
+        return f"ticket:{self.pk}"
 
     @property
     def tag_list(self) -> list[str]:
@@ -141,7 +123,7 @@ class Comment(models.Model):
     """A public reply or an internal note; the body is sanitised HTML."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
-    external_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    zendesk_id = models.BigIntegerField(null=True, blank=True, unique=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                on_delete=models.SET_NULL)
     author_name = models.CharField(max_length=200, blank=True)
@@ -150,31 +132,14 @@ class Comment(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["ticket", "created_at"], name="comment_ticket_time")]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="comment_ticket_time"),
+                   # "tickets I already responded to", for My Assigned Tickets
+                   models.Index(fields=["author", "is_public", "ticket"], name="comment_author")]
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         kind = "reply" if self.is_public else "note"
         return f"{kind} on #{self.ticket_id}"
-
-
-class AuditEvent(models.Model):
-    """One line of a ticket's history: who did what, with the fields it changed."""
-
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="audit_events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.SET_NULL)
-    action = models.CharField(max_length=30)
-    summary = models.CharField(max_length=300)
-    changes = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        indexes = [models.Index(fields=["ticket", "created_at"], name="audit_ticket_time")]
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return self.summary
 
 
 class View(models.Model):
@@ -223,7 +188,7 @@ class Macro(models.Model):
 
     title = models.CharField(max_length=200, unique=True)
     active = models.BooleanField(default=True)
-    external_id = models.BigIntegerField(null=True, blank=True, unique=True,
+    zendesk_id = models.BigIntegerField(null=True, blank=True, unique=True,
                                          help_text="Zendesk macro id; imported macros are read-only")
     comment = models.TextField(blank=True, help_text="Placeholders: {{ticket.requester.first_name}}, "
                                "{{ticket.requester.name}}, {{ticket.id}}, {{ticket.subject}}, "
@@ -244,7 +209,16 @@ class Macro(models.Model):
 
     @property
     def is_read_only(self) -> bool:
-        return self.external_id is not None
+        return self.zendesk_id is not None
+
+    def clean(self) -> None:
+        # A placeholder EduDesk cannot fill would reach the customer as "{{...}}".
+        unknown = unknown_in(self.comment)
+        if unknown and not self.is_read_only:  # Zendesk renders its own macros' placeholders
+            raise ValidationError({"comment": (
+                f"Unknown placeholder{'s' if len(unknown) > 1 else ''}: "
+                + ", ".join("{{" + u + "}}" for u in unknown)
+                + ". Known: " + ", ".join("{{" + k + "}}" for k in KNOWN) + ".")})
 
 
 class RoutingRule(models.Model):
@@ -262,6 +236,9 @@ class RoutingRule(models.Model):
                                       related_name="+")
     slack_channel = models.CharField(max_length=80, blank=True,
                                      help_text="e.g. #field-enablement-team; notified on routing")
+    keeps_ticket = models.BooleanField(
+        default=False, help_text="Ask the channel for help and keep the ticket (the handbook's "
+        "Field Enablement path) instead of handing it to the delegate")
 
     class Meta:
         ordering = ["position", "name"]

@@ -3,14 +3,18 @@
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from edudesk.roles import ADMIN, AGENT, LD_AGENT, MANAGER, roles_of
+from integrations import outbox
+from integrations.models import OutboxMessage
+from people import audit
+from people.models import AgentProfile
+from people.pagination import Page, after_key, keyset_page
+from people.roles import ADMIN, AGENT, LD_AGENT, MANAGER, roles_of
 
 from .filters import TicketListFilter
-from .models import AgentProfile, AuditEvent, Comment, Macro, RoutingRule, Ticket, View
-from .pagination import Page, after_key, keyset_page
+from .models import Comment, Macro, RoutingRule, Ticket, View
 
 VIEW_COUNT_TTL_SECONDS = 15
 VIEW_COUNT_CAP = 10_000
@@ -106,16 +110,23 @@ def view_condition(view: View, user) -> Q:
         condition &= Q(tags__contains=f" {tag} ")
     for tag in view.tags_none:
         condition &= ~Q(tags__contains=f" {tag} ")
+    # Owned means assigned to a login here or, upstream, to someone without one.
     if view.assignee == View.Assignee.UNASSIGNED:
-        condition &= Q(assignee__isnull=True)
+        condition &= Q(assignee__isnull=True, assignee_name="")
     elif view.assignee == View.Assignee.ME:
-        condition &= Q(assignee=user)
+        condition &= mine(user)
     elif view.assignee == View.Assignee.ASSIGNED:
-        condition &= Q(assignee__isnull=False)
+        condition &= ~Q(assignee__isnull=True, assignee_name="")
     region_ids = [r.pk for r in view.regions.all()]
     if region_ids:
         condition &= Q(region_id__in=region_ids)
     return condition
+
+
+def mine(user) -> Q:
+    """The handbook's "My Assigned Tickets": assigned to me, or that I already responded to."""
+    responded = Comment.objects.filter(author=user, is_public=True).values("ticket_id")
+    return Q(assignee=user) | Q(pk__in=responded)
 
 
 def tickets_in_view(view: View, user) -> QuerySet[Ticket]:
@@ -175,6 +186,19 @@ def ticket_page(view: View, user, *, params=None, cursor: str | None = None,
     return keyset_page(tickets, sort, cursor, size)
 
 
+def search_page(user, *, params, cursor: str | None = None) -> Page:
+    """Search every ticket the user may see, whatever the view (newest first), one query."""
+    profile = profile_of(user)
+    filterset = TicketListFilter(
+        params, queryset=tickets_visible_to(user),
+        preferred_region_ids=[r.pk for r in profile.preferred_regions.all()] if profile else [])
+    if not filterset.is_valid():
+        raise ValidationError({k: list(v) for k, v in filterset.errors.items()})
+    sort = filterset.form.cleaned_data.get("sort") or "-updated_at"
+    tickets = filterset.qs.select_related("assignee", "group", "form", "region")
+    return keyset_page(tickets, sort, cursor, settings.CONSOLE_PAGE_SIZE)
+
+
 def neighbours(view: View, user, ticket: Ticket) -> tuple[int | None, int | None]:
     """Previous and next ticket ids in the view's order, for the n/p shortcuts."""
     field = view.sort.lstrip("-")
@@ -205,15 +229,77 @@ def ticket_for(user, ticket_id: int) -> Ticket:
 
 def ticket_detail(user, ticket_id: int) -> Ticket:
     """A ticket with its conversation, history and deliveries, in four queries."""
-    ticket = ticket_for(user, ticket_id)
+    return _with_activity(ticket_for(user, ticket_id))
+
+
+def ticket_detail_after_action(ticket_id: int) -> Ticket:
+    """The ticket an allowed action just changed, whether or not it is still in reach."""
+    ticket = Ticket.objects.select_related("assignee", "group", "form", "region").get(
+        pk=ticket_id)
+    return _with_activity(ticket)
+
+
+def _with_activity(ticket: Ticket) -> Ticket:
     ticket.conversation = list(
         Comment.objects.filter(ticket=ticket).select_related("author").order_by("created_at", "id")
     )
-    ticket.history = list(
-        AuditEvent.objects.filter(ticket=ticket).select_related("actor").order_by("created_at", "id")
-    )
-    ticket.deliveries = list(ticket.outbox_messages.order_by("-created_at")[:20])
+    ticket.history = list(audit.history(ticket.subject_key))
+    ticket.deliveries = deliveries(ticket.subject_key)
     return ticket
+
+
+def deliveries(subject: str, limit: int = 20) -> list[OutboxMessage]:
+    """The subject's latest outbox rows, newest first; a queued row behind a stuck one says so."""
+    rows = list(OutboxMessage.objects.filter(subject=subject).order_by("-created_at", "-id")[:limit])
+    stuck_lanes = {row.system for row in rows if outbox.is_stuck(row)}
+    for row in rows:
+        row.is_stuck = outbox.is_stuck(row)
+        row.is_behind_stuck = (not row.is_stuck and row.state == OutboxMessage.State.QUEUED
+                               and row.system in stuck_lanes)
+    return rows
+
+
+OVERVIEW_TTL_SECONDS = 30
+
+
+def team_overview() -> dict:
+    """Open tickets by region and by owner, the unassigned count and the oldest waiting.
+
+    Three aggregate queries over the unsolved tickets, kept for half a minute: a manager's
+    page must not re-count a million rows on every visit.
+    """
+    key = f"tickets:overview:{cache_generation()}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    unsolved = Ticket.objects.filter(status__in=Ticket.UNSOLVED)
+    by_region = list(unsolved.values("region__code").annotate(open=Count("id"))
+                     .order_by("region__code"))
+    by_owner = list(unsolved.exclude(assignee__isnull=True, assignee_name="")
+                    .values("assignee__first_name", "assignee__last_name", "assignee__username",
+                            "assignee_name")
+                    .annotate(open=Count("id")).order_by("-open")[:20])
+    for row in by_owner:
+        full = " ".join(filter(None, (row["assignee__first_name"], row["assignee__last_name"])))
+        row["name"] = full or row["assignee__username"] or row["assignee_name"]
+    waiting = unsolved.filter(assignee__isnull=True, assignee_name="")
+    found = {
+        "by_region": by_region, "by_owner": by_owner,
+        "unassigned": waiting.count(),
+        "oldest_waiting": list(waiting.order_by("created_at", "id")
+                               .only("id", "zendesk_id", "subject", "created_at")[:5]),
+    }
+    cache.set(key, found, OVERVIEW_TTL_SECONDS)
+    return found
+
+
+def requester_tickets(user, ticket: Ticket, limit: int = 5) -> list[Ticket]:
+    """The requester's other tickets within the user's reach, newest first (one query)."""
+    if not ticket.requester_email:
+        return []
+    return list(tickets_visible_to(user).filter(requester_email=ticket.requester_email)
+                .exclude(pk=ticket.pk).order_by("-created_at", "-id")
+                .only("id", "zendesk_id", "subject", "status", "created_at")[:limit])
 
 
 def active_macros() -> QuerySet[Macro]:

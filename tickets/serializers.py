@@ -2,7 +2,9 @@
 
 from rest_framework import serializers
 
-from .models import AuditEvent, Comment, Macro, RoutingRule, Ticket, View
+from people.models import AuditEvent
+
+from .models import Comment, Macro, RoutingRule, Ticket, View
 
 
 class PersonSerializer(serializers.Serializer):
@@ -35,12 +37,21 @@ class TicketListSerializer(serializers.ModelSerializer):
     form = name_of("form")
     region = serializers.CharField(source="region.code", allow_null=True, read_only=True)
     tags = serializers.ListField(source="tag_list", child=serializers.CharField())
+    number = serializers.IntegerField(read_only=True,
+                                      help_text="The number people know it by (Zendesk's)")
+    owner_name = serializers.CharField(read_only=True, help_text=(
+        "Who owns it, with or without an EduDesk login; empty when nobody does"))
+    version = serializers.SerializerMethodField(
+        help_text="Send it back with an action: a ticket changed since is refused (409)")
 
     class Meta:
         model = Ticket
-        fields = ["id", "external_id", "subject", "requester_name", "requester_email", "status",
-                  "priority", "form", "group", "topic", "region", "tags", "assignee",
-                  "created_at", "updated_at"]
+        fields = ["id", "number", "zendesk_id", "subject", "requester_name", "requester_email",
+                  "status", "priority", "form", "group", "topic", "region", "tags", "assignee",
+                  "owner_name", "version", "created_at", "updated_at"]
+
+    def get_version(self, ticket: Ticket) -> str:
+        return ticket.updated_at.isoformat()
 
 
 class TicketPageSerializer(serializers.Serializer):
@@ -57,6 +68,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
 class AuditEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.username", allow_null=True, read_only=True)
+    action = serializers.CharField(source="verb", read_only=True)
 
     class Meta:
         model = AuditEvent

@@ -1,8 +1,8 @@
 """Every change to a ticket: one transaction each, with its audit line and outbox rows."""
 
-import re
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,22 +10,72 @@ from django.utils import timezone
 
 from edudesk.html import sanitize_html, text_to_html
 from integrations import outbox
-from integrations.zendesk import outbound as zendesk
+from people import audit
+from people.models import Team
 
-from .models import AuditEvent, Comment, Macro, RoutingRule, Team, Ticket
+from . import placeholders
+from .models import Comment, Macro, RoutingRule, Ticket
+from .signals import ticket_changed
 
 AGENT_SETTABLE_STATUSES = (
     Ticket.Status.OPEN, Ticket.Status.PENDING, Ticket.Status.HOLD, Ticket.Status.SOLVED,
 )
-PLACEHOLDER = re.compile(r"\{\{\s*([\w.]+)\s*\}\}")
 MAX_BODY_CHARS = 65_000
 
 
-def _locked(ticket_id: int) -> Ticket:
-    """The ticket row, locked until the transaction ends (PostgreSQL; SQLite locks the file)."""
-    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+class StaleTicket(ValidationError):
+    """The agent acted on a version of the ticket that is no longer the current one."""
+
+    def __init__(self, ticket: Ticket, changes: list[str]) -> None:
+        what = "; ".join(changes) or "it was updated in Zendesk"
+        super().__init__(
+            {"version": f"This ticket changed since you opened it ({what}). Nothing was "
+                        "saved: look at it again, then apply your change."}, code="stale")
+        self.ticket = ticket
+        self.changes = changes
+        # The API answers 409 with the current version, so a client can re-read and retry.
+        self.http_status = 409
+        self.extra = {"version": version_of(ticket), "changed": changes}
+
+
+class OwnedByAnother(ValidationError):
+    """Assigning would take the ticket from the person who owns it; the agent must say so."""
+
+    def __init__(self, ticket: Ticket) -> None:
+        super().__init__({"assignee": f"This ticket belongs to {ticket.owner_name}. Take it "
+                                      "over?"}, code="owned")
+        self.ticket = ticket
+        self.owner = ticket.owner_name
+        self.http_status = 409
+        self.extra = {"owner": self.owner, "version": version_of(ticket),
+                      "hint": "send take_over: true to take it over"}
+
+
+def version_of(ticket: Ticket) -> str:
+    """What an agent's form carries to say which version of the ticket it acts on."""
+    return ticket.updated_at.isoformat()
+
+
+def _locked(ticket_id: int, version: str | None = None) -> Ticket:
+    """The ticket row, locked until the transaction ends (PostgreSQL; SQLite locks the file).
+
+    With `version` (what the agent's page showed), an action on a ticket that changed since
+    is refused with what changed, instead of silently overwriting a colleague's work.
+    """
+    # of=self: PostgreSQL cannot lock the nullable side of the assignee join.
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("assignee").filter(
+        pk=ticket_id).first()
     if ticket is None:
         raise ValidationError({"ticket": "This ticket no longer exists."})
+    if version and version != version_of(ticket):
+        since = audit.history(ticket.subject_key)
+        try:
+            seen = ticket.updated_at.fromisoformat(version)
+            since = since.filter(created_at__gt=seen)
+        except ValueError:
+            pass
+        raise StaleTicket(ticket, [f"{e.actor.get_full_name() if e.actor else 'Zendesk'}: "
+                                   f"{e.summary}" for e in since[:5]])
     return ticket
 
 
@@ -47,14 +97,16 @@ def _check_status(ticket: Ticket, status: str) -> None:
 
 def _save(ticket: Ticket, actor, action: str, summary: str, changes: dict,
           upstream: dict | None = None) -> None:
-    """Saves the ticket, its audit line and, for a Zendesk ticket, the upstream update."""
+    """Saves the ticket and its audit line, and says what changed (`upstream`, in the
+    domain's terms) to whoever listens: the Zendesk adapter queues it for Zendesk."""
     ticket.updated_at = timezone.now()
     ticket.save()
-    AuditEvent.objects.create(ticket=ticket, actor=actor, action=action, summary=summary,
-                              changes=changes)
-    if ticket.external_id is not None and upstream:
-        zendesk.queue_ticket_update(ticket=ticket, action=action, changes=upstream, actor=actor)
-    transaction.on_commit(_bump_generation)
+    audit.record(actor=actor, verb=action, subject=ticket.subject_key, summary=summary,
+                 changes=changes)
+    if upstream:
+        ticket_changed.send(sender=Ticket, ticket=ticket, action=action, changes=upstream,
+                            actor=actor)
+    transaction.on_commit(_bump_generation, robust=True)
 
 
 def _bump_generation() -> None:
@@ -65,18 +117,28 @@ def _bump_generation() -> None:
         cache.set("tickets:generation", 2, None)
 
 
+def _said(comment: Comment) -> dict:
+    """A comment as the ticket_changed signal carries it: its id travels with the text."""
+    return {"id": comment.pk, "html": comment.body_html, "public": comment.is_public}
+
+
 def _name(user) -> str:
     return (user.get_full_name() or user.get_username()) if user else "nobody"
 
 
 @transaction.atomic
-def assign_ticket(*, ticket_id: int, assignee, actor) -> Ticket:
-    ticket = _locked(ticket_id)
+def assign_ticket(*, ticket_id: int, assignee, actor, version: str | None = None,
+                  take_over: bool = False) -> Ticket:
+    """Assign; taking a ticket from the person who owns it needs `take_over`."""
+    ticket = _locked(ticket_id, version)
     _editable(ticket)
-    if ticket.assignee_id == (assignee.pk if assignee else None):
+    if ticket.assignee_id == (assignee.pk if assignee else None) and not ticket.assignee_name:
         return ticket
-    before = _name(ticket.assignee) if ticket.assignee_id else None
+    if ticket.owner_name and assignee is not None and not take_over:
+        raise OwnedByAnother(ticket)
+    before = ticket.owner_name or None
     ticket.assignee = assignee
+    ticket.assignee_name = ""
     if ticket.status == Ticket.Status.NEW:
         ticket.status = Ticket.Status.OPEN
     _save(ticket, actor, "assign", f"Assigned to {_name(assignee)}",
@@ -86,8 +148,8 @@ def assign_ticket(*, ticket_id: int, assignee, actor) -> Ticket:
 
 
 @transaction.atomic
-def set_status(*, ticket_id: int, status: str, actor) -> Ticket:
-    ticket = _locked(ticket_id)
+def set_status(*, ticket_id: int, status: str, actor, version: str | None = None) -> Ticket:
+    ticket = _locked(ticket_id, version)
     _editable(ticket)
     _check_status(ticket, status)
     if ticket.status != status:
@@ -100,13 +162,16 @@ def set_status(*, ticket_id: int, status: str, actor) -> Ticket:
 
 @transaction.atomic
 def add_comment(*, ticket_id: int, actor, body: str, public: bool,
-                status: str | None = None) -> Comment:
+                status: str | None = None, version: str | None = None) -> Comment:
     """A public reply or internal note, optionally with a status ("Submit as Pending")."""
-    ticket = _locked(ticket_id)
+    ticket = _locked(ticket_id, version)
     _editable(ticket)
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": "Write something before sending."})
+    if "\x00" in body:
+        # PostgreSQL cannot store it, and no person typed it.
+        raise ValidationError({"body": "The text contains a NUL character; remove it and send again."})
     if len(body) > MAX_BODY_CHARS:
         raise ValidationError({"body": f"Keep it under {MAX_BODY_CHARS:,} characters."})
     if status:
@@ -114,7 +179,7 @@ def add_comment(*, ticket_id: int, actor, body: str, public: bool,
     comment = Comment.objects.create(ticket=ticket, author=actor, author_name=_name(actor),
                                      is_public=public, body_html=text_to_html(body))
     changes: dict = {"comment": comment.pk}
-    if public and ticket.assignee_id is None:
+    if public and ticket.assignee_id is None and not ticket.assignee_name:
         # Whoever answers a ticket owns it, so it shows in their My Assigned view.
         ticket.assignee = actor
         changes["assignee"] = [None, _name(actor)]
@@ -124,8 +189,7 @@ def add_comment(*, ticket_id: int, actor, body: str, public: bool,
         ticket.status = new_status
     kind = "Public reply" if public else "Internal note"
     summary = kind + (f", submitted as {ticket.status}" if "status" in changes else "")
-    upstream = {"comment": {"html": comment.body_html, "public": public},
-                "status": ticket.status, "assignee": ticket.assignee}
+    upstream = {"comment": _said(comment), "status": ticket.status, "assignee": ticket.assignee}
     _save(ticket, actor, "reply" if public else "note", summary, changes, upstream=upstream)
     return comment
 
@@ -150,7 +214,7 @@ class MacroChanges:
 
 def render_placeholders(text: str, *, ticket: Ticket, actor) -> str:
     values = {
-        "ticket.id": str(ticket.pk),
+        "ticket.id": str(ticket.number),
         "ticket.subject": ticket.subject,
         "ticket.requester.name": ticket.requester_name or "there",
         "ticket.requester.first_name": ticket.requester_first_name,
@@ -158,7 +222,7 @@ def render_placeholders(text: str, *, ticket: Ticket, actor) -> str:
         "current_user.name": _name(actor),
         "current_user.first_name": (actor.first_name or _name(actor)) if actor else "",
     }
-    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    return placeholders.render(text, values)
 
 
 def preview_macro(*, ticket: Ticket, macro: Macro, actor) -> MacroChanges:
@@ -180,8 +244,8 @@ def preview_macro(*, ticket: Ticket, macro: Macro, actor) -> MacroChanges:
 
 
 @transaction.atomic
-def apply_macro(*, ticket_id: int, macro: Macro, actor) -> Ticket:
-    ticket = _locked(ticket_id)
+def apply_macro(*, ticket_id: int, macro: Macro, actor, version: str | None = None) -> Ticket:
+    ticket = _locked(ticket_id, version)
     _editable(ticket)
     if not macro.active:
         raise ValidationError({"macro": "This macro is switched off."})
@@ -195,7 +259,7 @@ def apply_macro(*, ticket_id: int, macro: Macro, actor) -> Ticket:
             ticket=ticket, author=actor, author_name=_name(actor),
             is_public=planned.comment_is_public, body_html=sanitize_html(planned.comment_html))
         changes["comment"] = comment.pk
-        upstream["comment"] = {"html": comment.body_html, "public": comment.is_public}
+        upstream["comment"] = _said(comment)
     if planned.status:
         changes["status"] = [ticket.status, planned.status]
         ticket.status = planned.status
@@ -218,13 +282,21 @@ def apply_macro(*, ticket_id: int, macro: Macro, actor) -> Ticket:
 
 @transaction.atomic
 def route_ticket(*, ticket_id: int, actor, rule: RoutingRule | None = None,
-                 delegate_user=None, delegate_team: Team | None = None, note: str = "") -> Ticket:
-    """Hand a ticket to a delegate person or team, and tell their Slack channel if any."""
-    ticket = _locked(ticket_id)
+                 delegate_user=None, delegate_team: Team | None = None, note: str = "",
+                 version: str | None = None) -> Ticket:
+    """Hand a ticket to a delegate person or team, or (a rule that consults a channel, as
+    the handbook does with Field Enablement) keep it and ask the channel for help.
+
+    A person or team picked by the agent replaces the rule: the two are never combined.
+    """
+    ticket = _locked(ticket_id, version)
     _editable(ticket)
-    if rule is not None:
-        delegate_user = delegate_user or rule.delegate_user
-        delegate_team = delegate_team or rule.delegate_team
+    if delegate_user is not None or delegate_team is not None:
+        rule = None
+    elif rule is not None:
+        if rule.keeps_ticket:
+            return _consult(ticket, rule, actor, note)
+        delegate_user, delegate_team = rule.delegate_user, rule.delegate_team
     if delegate_user is None and delegate_team is None:
         raise ValidationError({"delegate": "Choose a delegate person or team."})
     if delegate_team is None and delegate_user is not None:
@@ -235,21 +307,60 @@ def route_ticket(*, ticket_id: int, actor, rule: RoutingRule | None = None,
     if delegate_team is not None:
         ticket.group = delegate_team
     ticket.assignee = delegate_user
+    ticket.assignee_name = ""
     text = f"Routed to {target}" + (f" by rule “{rule.name}”" if rule else "")
-    if note.strip():
-        text += f": {note.strip()}"
-    note_html = text_to_html(text)
-    Comment.objects.create(ticket=ticket, author=actor, author_name=_name(actor),
-                           is_public=False, body_html=note_html)
+    note_text = note.strip()
+    if note_text:
+        text += f": {note_text}"
+    note = Comment.objects.create(ticket=ticket, author=actor, author_name=_name(actor),
+                                  is_public=False, body_html=text_to_html(text))
     channel = rule.slack_channel if rule else ""
     if channel:
-        outbox.enqueue(system="slack", action="notify_route", ticket=ticket, payload={
-            "channel": channel,
-            "text": f"Ticket #{ticket.pk} “{ticket.subject}” needs you ({ticket.requester_email})."
-                    + (f" Note from {_name(actor)}: {note.strip()}" if note.strip() else ""),
-        })
+        _notify_channel(ticket, channel, actor, note_text)
         changes["slack_channel"] = channel
     _save(ticket, actor, "route", text[:300], changes, upstream={
-        "group": ticket.group, "assignee": ticket.assignee,
-        "comment": {"html": note_html, "public": False}})
+        "group": ticket.group, "assignee": ticket.assignee, "comment": _said(note)})
     return ticket
+
+
+def _consult(ticket: Ticket, rule: RoutingRule, actor, note: str) -> Ticket:
+    """Ask the rule's channel for help and keep the ticket: the agent stays its owner (it is
+    assigned to them if nobody owned it), answers once the channel replies, and solves it."""
+    note_text = note.strip()
+    text = f"Asked {rule.slack_channel} for help (rule “{rule.name}”)" + (
+        f": {note_text}" if note_text else "")
+    comment = Comment.objects.create(ticket=ticket, author=actor, author_name=_name(actor),
+                                     is_public=False, body_html=text_to_html(text))
+    changes: dict = {"consulted": rule.slack_channel, "rule": rule.name}
+    upstream: dict = {"comment": _said(comment)}
+    if not ticket.owner_name and actor is not None:
+        ticket.assignee = actor
+        changes["assignee"] = [None, _name(actor)]
+        upstream["assignee"] = actor
+        if ticket.status == Ticket.Status.NEW:
+            ticket.status = Ticket.Status.OPEN
+            upstream["status"] = ticket.status
+    _notify_channel(ticket, rule.slack_channel, actor, note_text)
+    _save(ticket, actor, "route", text[:300], changes, upstream=upstream)
+    return ticket
+
+
+def _notify_channel(ticket: Ticket, channel: str, actor, note_text: str) -> None:
+    # Plain text: the chat adapter escapes it, since subjects and notes are user text.
+    links = [{"url": url, "label": label} for url, label in ticket_links(ticket)]
+    outbox.enqueue(system="slack", action="notify_route", subject=ticket.subject_key, payload={
+        "channel": channel,
+        "text": f"Ticket #{ticket.number} “{ticket.subject}” needs you ({ticket.requester_email})."
+                + (f" Note from {_name(actor)}: {note_text}" if note_text else ""),
+        "links": links,
+    })
+
+
+def ticket_links(ticket: Ticket) -> list[tuple[str, str]]:
+    """Where people open the ticket: in Zendesk (for a Zendesk ticket) and in EduDesk."""
+    links = []
+    if ticket.zendesk_id is not None and settings.ZENDESK_URL:
+        links.append((f"{settings.ZENDESK_URL.rstrip('/')}/agent/tickets/{ticket.zendesk_id}",
+                      "Zendesk"))
+    links.append((f"{settings.EDUDESK_URL.rstrip('/')}/tickets/{ticket.pk}/", "EduDesk"))
+    return links

@@ -3,27 +3,47 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from edudesk.roles import CONSOLE_ROLES, role_required
 from integrations import outbox
-from integrations.models import OutboxMessage
+from people.models import Region, Team
+from people.roles import CONSOLE_ROLES, REPORT_ROLES, has_role, role_required
 
 from . import presence, selectors, services
-from .models import Macro, Region, RoutingRule, Team, Ticket
+from .models import Macro, RoutingRule, Ticket
 
 User = get_user_model()
+
+
+def _pk(value) -> int:
+    """A primary key from a form field; garbage ("abc", "²", "1e9") reads as "none" (0)."""
+    text = str(value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
 
 
 @role_required(*CONSOLE_ROLES)
 @require_GET
 def home(request):
+    # Managers and admins start from the team's picture, agents from their first view.
+    if has_role(request.user, *REPORT_ROLES):
+        return redirect("tickets:overview")
     views = selectors.views_for(request.user)
     return redirect("tickets:view", slug=views[0].slug) if views else render(
         request, "tickets/no_views.html")
+
+
+@role_required(*REPORT_ROLES)
+@require_GET
+def overview(request):
+    """The team overview: open work per view and region, unassigned, oldest waiting, load."""
+    views = selectors.views_for(request.user)
+    counts = selectors.view_counts(views, request.user)
+    for view in views:
+        view.count_label = selectors.count_label(counts[view.slug])
+    return render(request, "tickets/overview.html",
+                  {"views": views, "view": None, **selectors.team_overview()})
 
 
 @role_required(*CONSOLE_ROLES)
@@ -45,10 +65,29 @@ def view_tickets(request, slug: str):
         "filters": {key: request.GET.get(key, "") for key in ("q", "region", "status", "unassigned", "sort")},
         "regions": Region.objects.all(), "statuses": Ticket.Status.choices,
         "sorts": view.Sort.choices,
+        "sort": request.GET.get("sort") or view.sort,
     }
     template = "tickets/_ticket_rows.html" if request.htmx and request.htmx.target == "ticket-list" \
         else "tickets/view.html"
     return render(request, template, context)
+
+
+@role_required(*CONSOLE_ROLES)
+@require_GET
+def search(request):
+    """Every ticket the agent may see, not only one view's: by number, subject or requester."""
+    views = selectors.views_for(request.user)
+    query = request.GET.get("q", "").strip()
+    page = selectors.Page([], None, None)
+    if query:
+        try:
+            page = selectors.search_page(request.user, params={"q": query},
+                                         cursor=request.GET.get("cursor"))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return render(request, "tickets/search.html",
+                  {"views": views, "view": None, "page": page, "query": query,
+                   "sort": "-updated_at"})
 
 
 @role_required(*CONSOLE_ROLES)
@@ -81,7 +120,17 @@ def ticket_page(request, pk: int):
         .order_by("first_name"),
         "statuses": services.AGENT_SETTABLE_STATUSES,
         "others": presence.others(ticket.pk, request.user),
+        "version": services.version_of(ticket),
+        "requester_tickets": selectors.requester_tickets(request.user, ticket),
+        "zendesk_link": next((url for url, label in services.ticket_links(ticket)
+                              if label == "Zendesk"), None),
     }
+    # An action refused because the ticket changed (or belongs to someone) comes back here
+    # once, with what the agent sent, so it can be applied again in one click.
+    pending = request.session.pop(_pending_key(ticket.pk), None)
+    if pending:
+        context["pending"] = pending
+        context["draft"] = pending["fields"].get("body", "")
     return render(request, "tickets/ticket.html", context)
 
 
@@ -91,15 +140,37 @@ def _back(request, ticket_id: int):
     return redirect(f"{url}?view={view}" if view else url)
 
 
+def _pending_key(ticket_id: int) -> str:
+    return f"tickets:pending:{ticket_id}"
+
+
+def _version(request) -> str | None:
+    return request.POST.get("version") or None
+
+
 def _act(request, ticket_id: int, action, success: str):
     """Run a service; its ValidationError becomes a message, never a half-done change."""
     selectors.ticket_for(request.user, ticket_id)  # 404 for tickets outside the user's reach
     try:
-        action()
+        with outbox.watch_dispatch() as dispatch:
+            action()
+    except (services.StaleTicket, services.OwnedByAnother) as exc:
+        request.session[_pending_key(ticket_id)] = {
+            "action": request.path, "message": " ".join(exc.messages),
+            "take_over": isinstance(exc, services.OwnedByAnother),
+            "owner": getattr(exc, "owner", ""),
+            "fields": {k: v for k, v in request.POST.items()
+                       if k not in ("csrfmiddlewaretoken", "version", "take_over")},
+        }
+        return _back(request, ticket_id)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return _back(request, ticket_id)
-    messages.success(request, success)
+    if dispatch.failed:
+        messages.warning(request, success.rstrip(".") + " — saved; delivery queued: the message "
+                         "broker cannot be reached right now, and it is sent once it is back.")
+    else:
+        messages.success(request, success)
     return _back(request, ticket_id)
 
 
@@ -107,7 +178,8 @@ def _act(request, ticket_id: int, action, success: str):
 @require_POST
 def assign_to_me(request, pk: int):
     return _act(request, pk, lambda: services.assign_ticket(
-        ticket_id=pk, assignee=request.user, actor=request.user), "Assigned to you.")
+        ticket_id=pk, assignee=request.user, actor=request.user, version=_version(request),
+        take_over=request.POST.get("take_over") == "1"), "Assigned to you.")
 
 
 @role_required(*CONSOLE_ROLES)
@@ -119,7 +191,7 @@ def reply(request, pk: int):
 
     def action():
         services.add_comment(ticket_id=pk, actor=request.user, body=request.POST.get("body", ""),
-                             public=public, status=status)
+                             public=public, status=status, version=_version(request))
         presence.leave(pk, request.user)
 
     return _act(request, pk, action, label + (f", submitted as {status}." if status else "."))
@@ -130,14 +202,15 @@ def reply(request, pk: int):
 def change_status(request, pk: int):
     status = request.POST.get("status", "")
     return _act(request, pk, lambda: services.set_status(
-        ticket_id=pk, status=status, actor=request.user), f"Status set to {status}.")
+        ticket_id=pk, status=status, actor=request.user, version=_version(request)),
+        f"Status set to {status}.")
 
 
 @role_required(*CONSOLE_ROLES)
 @require_GET
 def macro_preview(request, pk: int):
     ticket = selectors.ticket_for(request.user, pk)
-    macro = Macro.objects.filter(pk=request.GET.get("macro") or 0, active=True).first()
+    macro = Macro.objects.filter(pk=_pk(request.GET.get("macro")), active=True).first()
     changes = services.preview_macro(ticket=ticket, macro=macro, actor=request.user) \
         if macro else None
     return render(request, "tickets/_macro_preview.html",
@@ -147,32 +220,35 @@ def macro_preview(request, pk: int):
 @role_required(*CONSOLE_ROLES)
 @require_POST
 def apply_macro(request, pk: int):
-    macro = Macro.objects.filter(pk=request.POST.get("macro") or 0).first()
+    macro = Macro.objects.filter(pk=_pk(request.POST.get("macro"))).first()
     if macro is None:
         messages.error(request, "Choose a macro to apply.")
         return _back(request, pk)
     return _act(request, pk, lambda: services.apply_macro(
-        ticket_id=pk, macro=macro, actor=request.user), f"Applied “{macro.title}”.")
+        ticket_id=pk, macro=macro, actor=request.user, version=_version(request)),
+        f"Applied “{macro.title}”.")
 
 
 @role_required(*CONSOLE_ROLES)
 @require_POST
 def route(request, pk: int):
-    rule = RoutingRule.objects.filter(pk=request.POST.get("rule") or 0).first()
-    user = User.objects.filter(pk=request.POST.get("delegate_user") or 0).first()
-    team = Team.objects.filter(pk=request.POST.get("delegate_team") or 0).first()
+    rule = RoutingRule.objects.filter(pk=_pk(request.POST.get("rule"))).first()
+    user = User.objects.filter(pk=_pk(request.POST.get("delegate_user"))).first()
+    team = Team.objects.filter(pk=_pk(request.POST.get("delegate_team"))).first()
     return _act(request, pk, lambda: services.route_ticket(
         ticket_id=pk, actor=request.user, rule=rule, delegate_user=user, delegate_team=team,
-        note=request.POST.get("note", "")), "Routed.")
+        note=request.POST.get("note", ""), version=_version(request)), "Routed.")
 
 
 @role_required(*CONSOLE_ROLES)
 @require_POST
 def retry_delivery(request, pk: int, message_id: int):
     ticket = selectors.ticket_for(request.user, pk)
-    message = get_object_or_404(OutboxMessage, pk=message_id, ticket=ticket)
-    outbox.retry_now(message)
-    messages.success(request, "Queued again.")
+    if outbox.retry_now(message_id=message_id, subject=ticket.subject_key):
+        messages.success(request, "Queued again.")
+    else:
+        messages.error(request, "Only a failed or refused delivery of this ticket can be "
+                                "retried, and it is queued already or was sent.")
     return _back(request, pk)
 
 
@@ -180,8 +256,13 @@ def retry_delivery(request, pk: int, message_id: int):
 @require_POST
 def heartbeat(request, pk: int):
     """Says "I am here (and replying?)"; answers with who else is on the ticket."""
-    selectors.ticket_for(request.user, pk)
+    ticket = selectors.ticket_for(request.user, pk)
     presence.touch(pk, request.user, replying=request.POST.get("replying") == "1")
-    others = presence.others(pk, request.user)
-    return render(request, "tickets/_presence.html", {"others": others}) if others \
-        else HttpResponse("")
+    seen = request.POST.get("version")
+    # The heartbeat also keeps the page true: deliveries move from queued to sent, failed or
+    # conflict without a reload, and a change by a colleague or a sync is announced.
+    return render(request, "tickets/_presence.html", {
+        "ticket": ticket, "others": presence.others(pk, request.user),
+        "deliveries": selectors.deliveries(ticket.subject_key),
+        "changed": bool(seen) and seen != services.version_of(ticket),
+    })

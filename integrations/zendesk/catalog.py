@@ -11,12 +11,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import slugify
 
-from integrations.models import ZendeskUser
-from tickets.models import AgentProfile, Macro, Region, Team, TicketForm
+from people.models import AgentProfile, Region, Team
+from tickets.models import Macro, TicketForm
 
 from . import mapping
 from .client import ZendeskClient
 from .mapping import Lookups
+from .models import ZendeskUser
 
 log = logging.getLogger(__name__)
 AGENT_ROLES = ("agent", "admin")
@@ -24,10 +25,10 @@ AGENT_ROLES = ("agent", "admin")
 
 def load_lookups() -> Lookups:
     return Lookups(
-        teams=dict(Team.objects.exclude(external_id=None).values_list("external_id", "pk")),
-        forms=dict(TicketForm.objects.exclude(external_id=None).values_list("external_id", "pk")),
-        agents=dict(AgentProfile.objects.exclude(external_id=None)
-                    .values_list("external_id", "user_id")),
+        teams=dict(Team.objects.exclude(zendesk_id=None).values_list("zendesk_id", "pk")),
+        forms=dict(TicketForm.objects.exclude(zendesk_id=None).values_list("zendesk_id", "pk")),
+        agents=dict(AgentProfile.objects.exclude(zendesk_id=None)
+                    .values_list("zendesk_id", "user_id")),
         regions={code.upper(): pk for code, pk in Region.objects.values_list("code", "pk")},
     )
 
@@ -62,26 +63,26 @@ def _sync_named(model, items: Iterable[dict[str, Any]], with_slug: bool = False)
         name = mapping.plain(item.get("name"), 100)
         if not name:
             continue
-        row = (model.objects.filter(external_id=item["id"]).first()
-               or model.objects.filter(name__iexact=name, external_id=None).first())
+        row = (model.objects.filter(zendesk_id=item["id"]).first()
+               or model.objects.filter(name__iexact=name, zendesk_id=None).first())
         if row is None:
-            row = model(name=name, external_id=item["id"])
+            row = model(name=name, zendesk_id=item["id"])
             if with_slug:
                 row.slug = _free_slug(name, item["id"])
             if model.objects.filter(name=name).exists():
                 row.name = f"{name[:85]} (Zendesk {item['id']})"
             row.save()
             changed += 1
-        elif row.external_id != item["id"]:
-            row.external_id = item["id"]
-            row.save(update_fields=["external_id"])
+        elif row.zendesk_id != item["id"]:
+            row.zendesk_id = item["id"]
+            row.save(update_fields=["zendesk_id"])
             changed += 1
     return changed
 
 
-def _free_slug(name: str, external_id: int) -> str:
+def _free_slug(name: str, zendesk_id: int) -> str:
     slug = slugify(name)[:40] or "group"
-    return slug if not Team.objects.filter(slug=slug).exists() else f"{slug}-{external_id}"
+    return slug if not Team.objects.filter(slug=slug).exists() else f"{slug}-{zendesk_id}"
 
 
 def sync_agents(items: Iterable[dict[str, Any]]) -> int:
@@ -96,13 +97,13 @@ def sync_agents(items: Iterable[dict[str, Any]]) -> int:
         if role not in AGENT_ROLES or user_id is None:
             continue
         profile = AgentProfile.objects.filter(user_id=user_id).first()
-        if profile is not None and profile.external_id == zendesk_id:
+        if profile is not None and profile.zendesk_id == zendesk_id:
             continue
         # The Zendesk id moves to whoever has the address now.
-        AgentProfile.objects.filter(external_id=zendesk_id).exclude(user_id=user_id).update(
-            external_id=None)
+        AgentProfile.objects.filter(zendesk_id=zendesk_id).exclude(user_id=user_id).update(
+            zendesk_id=None)
         AgentProfile.objects.update_or_create(user_id=user_id,
-                                              defaults={"external_id": zendesk_id})
+                                              defaults={"zendesk_id": zendesk_id})
         linked += 1
     unmatched = [email for _, _, email, role in people if role in AGENT_ROLES
                  and email not in users]
@@ -114,8 +115,8 @@ def sync_agents(items: Iterable[dict[str, Any]]) -> int:
 def upsert_people(people: list[tuple[int, str, str, str]]) -> None:
     if people:
         ZendeskUser.objects.bulk_create(
-            [ZendeskUser(external_id=i, name=n, email=e, role=r) for i, n, e, r in people],
-            update_conflicts=True, unique_fields=["external_id"],
+            [ZendeskUser(zendesk_id=i, name=n, email=e, role=r) for i, n, e, r in people],
+            update_conflicts=True, unique_fields=["zendesk_id"],
             update_fields=["name", "email", "role"])
 
 
@@ -125,9 +126,15 @@ def _sync_macros(items: Iterable[dict[str, Any]], lookups: Lookups) -> int:
         if not isinstance(item, dict) or not isinstance(item.get("id"), int):
             continue
         fields = mapping.macro_fields(item, lookups)
-        fields["title"] = mapping.unique_macro_title(fields["title"], item["id"])
-        Macro.objects.update_or_create(external_id=item["id"], defaults=fields)
+        fields["title"] = unique_macro_title(fields["title"], item["id"])
+        Macro.objects.update_or_create(zendesk_id=item["id"], defaults=fields)
         seen.append(item["id"])
     # A macro deleted in Zendesk can no longer be applied there.
-    Macro.objects.exclude(external_id=None).exclude(external_id__in=seen).update(active=False)
+    Macro.objects.exclude(zendesk_id=None).exclude(zendesk_id__in=seen).update(active=False)
     return len(seen)
+
+
+def unique_macro_title(title: str, zendesk_id: int) -> str:
+    """Imported titles must not take a local macro's title (titles are unique)."""
+    taken = Macro.objects.filter(title=title).exclude(zendesk_id=zendesk_id).exists()
+    return f"{title[:188]} (Zendesk)" if taken else title

@@ -2,39 +2,15 @@
 
 from __future__ import annotations
 
-import copy
-import logging
-import time
 from collections.abc import Iterator
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Any
 
 import requests
-from requests.auth import AuthBase, HTTPBasicAuth
 
-from integrations.errors import PermanentError, RateLimited, TransientError, error_from_response
-
-log = logging.getLogger(__name__)
-
-Timeout = float | tuple[float, float]
+from integrations.http import ApiClient, BasicAuth, BearerAuth, RateBudget, Timeout
 
 
-class RateBudget(Protocol):
-    """Anything whose acquire(path) blocks until one more request to that path may be sent."""
-
-    def acquire(self, path: str) -> None: ...
-
-
-class _Bearer(AuthBase):
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = f"Bearer {self._token}"
-        return r
-
-
-class ZendeskClient:
+class ZendeskClient(ApiClient):
     """Calls /api/v2 on `base_url` (e.g. https://acme.zendesk.com); the caller owns retries.
 
     Single-object methods return the decoded JSON body as Zendesk sends it
@@ -45,81 +21,20 @@ class ZendeskClient:
                  oauth_token: str | None = None, timeout: Timeout = (3.05, 30),
                  session: requests.Session | None = None,
                  rate_budget: RateBudget | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.session = session or requests.Session()
-        self.rate_budget = rate_budget
-        # Auth goes on each request rather than on the session, so a shared session is not
-        # mutated and requests drops it if a redirect ever leaves the host.
-        self._auth: AuthBase | None
+        auth: BearerAuth | BasicAuth | None
         if oauth_token:
-            self._auth = _Bearer(oauth_token)
+            auth = BearerAuth(oauth_token)
         elif api_token:
             if not email:
                 raise ValueError("api_token needs the agent's email")
-            self._auth = HTTPBasicAuth(f"{email}/token", api_token)
+            auth = BasicAuth(f"{email}/token", api_token)
         else:
-            self._auth = None
-        self._origin = urlsplit(self.base_url)[:2]
+            auth = None
+        super().__init__(base_url, auth=auth, timeout=timeout, session=session,
+                         rate_budget=rate_budget)
 
-    def __repr__(self) -> str:  # never include credentials
-        return f"ZendeskClient({self.base_url!r})"
-
-    def fork(self) -> ZendeskClient:
-        """The same account and budget on a new session, for use from another thread."""
-        twin = copy.copy(self)
-        twin.session = requests.Session()
-        return twin
-
-    # ---- transport -------------------------------------------------------------------------
     def _url(self, path: str) -> str:
-        if path.startswith(("http://", "https://")):
-            # Pagination links are followed only on our own host, so credentials stay there.
-            if urlsplit(path)[:2] != self._origin:
-                raise PermanentError(f"refusing to follow link to another host: {path}")
-            return path
         return f"{self.base_url}/api/v2/{path.lstrip('/')}"
-
-    def _request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                 json: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> dict[str, Any]:
-        url = self._url(path)
-        if self.rate_budget is not None:
-            self.rate_budget.acquire(urlsplit(url).path)
-        started = time.monotonic()
-        try:
-            resp = self.session.request(method, url, params=params, json=json, headers=headers,
-                                        auth=self._auth, timeout=self.timeout,
-                                        allow_redirects=False)
-        except (requests.Timeout, requests.ConnectionError,
-                requests.exceptions.ChunkedEncodingError) as exc:
-            log.info("zendesk %s %s failed: %s", method, urlsplit(url).path, type(exc).__name__)
-            raise TransientError(f"{method} {urlsplit(url).path}: {type(exc).__name__}: {exc}"
-                                 ) from exc
-        except requests.RequestException as exc:
-            raise PermanentError(f"{method} {urlsplit(url).path}: {exc}") from exc
-        log.debug("zendesk %s %s -> %s in %.0f ms", method, urlsplit(url).path,
-                  resp.status_code, (time.monotonic() - started) * 1000)
-        if not 200 <= resp.status_code < 300:
-            exc = error_from_response(resp)
-            pause = getattr(self.rate_budget, "pause", None)
-            if isinstance(exc, RateLimited) and pause is not None:
-                # Zendesk counts per account: every worker sharing the budget must wait too.
-                pause(exc.retry_after)
-            raise exc
-        if resp.status_code == 204 or not resp.content:
-            return {}
-        try:
-            body = resp.json()
-        except ValueError as exc:
-            # A 2xx that is not JSON is a proxy or gateway talking; the write may or may
-            # not have happened, which is what TransientError plus an idempotency key covers.
-            raise TransientError(f"{method} {urlsplit(url).path}: non-JSON 2xx body",
-                                 resp.status_code) from exc
-        if not isinstance(body, dict):
-            raise TransientError(f"{method} {urlsplit(url).path}: unexpected JSON body",
-                                 resp.status_code)
-        return body
 
     def _paginate(self, path: str, key: str, params: dict[str, Any] | None = None,
                   page_size: int | None = 100) -> Iterator[dict[str, Any]]:

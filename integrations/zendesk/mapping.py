@@ -1,4 +1,4 @@
-"""Zendesk JSON to EduDesk field values; bad upstream data is fixed where safe, else refused."""
+"""Zendesk JSON to EduDesk field values, with no queries; bad data is fixed where safe, else refused."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from edudesk.html import sanitize_html, text_to_html
-from tickets.models import Macro, Ticket
+from integrations.times import parse_time
+from tickets.models import Ticket
+from tickets.rules import region_of, topic_of
 
 MAX_SUBJECT_CHARS = 255
 MAX_NAME_CHARS = 200
@@ -19,8 +21,6 @@ CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Worth a line in the log when sanitising removes it (ordinary class/style noise is not).
 ACTIVE_CONTENT = re.compile(r"<\s*(script|style|iframe|object|embed|form)\b|\son\w+\s*=|javascript:",
                             re.IGNORECASE)
-# L&D runs these trainings; Zendesk tags them as ordinary training.
-LD_TRAINING_TAGS = {"remote_foundations", "teamops", "ld_training"}
 
 
 class Malformed(ValueError):
@@ -37,14 +37,6 @@ class Lookups:
     regions: dict[str, int] = field(default_factory=dict)  # "AMER" -> Region pk
 
 
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def zendesk_time(value: datetime | None) -> str | None:
@@ -68,23 +60,6 @@ def tag_list(value: Any) -> list[str]:
     if not isinstance(value, list):
         return []
     return [t for t in (plain(v, 80).lower() for v in value if isinstance(v, str)) if t]
-
-
-def topic_of(tags: list[str]) -> str:
-    topics = [t.removeprefix("topic_") for t in tags if t.startswith("topic_")]
-    topic = next((t for t in topics if t in Ticket.Topic.values), "")
-    if topic == Ticket.Topic.TRAINING and LD_TRAINING_TAGS & set(tags):
-        return Ticket.Topic.LD_TRAINING
-    return topic
-
-
-def region_of(tags: list[str], regions: dict[str, int]) -> int | None:
-    for tag in tags:
-        if tag.startswith("region_"):
-            found = regions.get(tag.removeprefix("region_").upper())
-            if found:
-                return found
-    return None
 
 
 def ticket_fields(item: Any, lookups: Lookups,
@@ -113,9 +88,10 @@ def ticket_fields(item: Any, lookups: Lookups,
         fixes.append(f"priority {priority!r}")
         priority = Ticket.Priority.NORMAL
     tags = tag_list(item.get("tags"))
+    assignee = _id(item.get("assignee_id"))
     name, email = people.get(_id(item.get("requester_id")) or 0, ("", ""))
     return {
-        "external_id": item["id"],
+        "zendesk_id": item["id"],
         "subject": subject,
         "description": CONTROL_CHARS.sub("", description),
         "requester_name": name,
@@ -127,11 +103,20 @@ def ticket_fields(item: Any, lookups: Lookups,
         "tags": Ticket.pack_tags(tags),
         "topic": topic_of(tags),
         "region_id": region_of(tags, lookups.regions),
-        "assignee_id": lookups.agents.get(_id(item.get("assignee_id")) or 0),
+        "assignee_id": lookups.agents.get(assignee or 0),
+        "assignee_name": owner_name(assignee, lookups, people),
         "created_at": created or updated,
         "updated_at": updated,
         "upstream_updated_at": updated,
     }, fixes
+
+
+def owner_name(assignee: int | None, lookups: Lookups,
+               people: dict[int, tuple[str, str]]) -> str:
+    """The owner's name when the assignee has no EduDesk login (they still own the ticket)."""
+    if assignee is None or assignee in lookups.agents:
+        return ""
+    return people.get(assignee, ("", ""))[0] or f"Zendesk agent {assignee}"
 
 
 def person(item: Any) -> tuple[int, str, str, str] | None:
@@ -164,7 +149,7 @@ def comment_fields(child: Any, ticket_pk: int, event: dict[str, Any], lookups: L
     created = (parse_time(child.get("created_at")) or parse_time(event.get("created_at"))
                or datetime.fromtimestamp(int(event.get("timestamp") or 0), UTC))
     return {
-        "external_id": child["id"],
+        "zendesk_id": child["id"],
         "ticket_id": ticket_pk,
         "author_id": lookups.agents.get(author or 0),
         "author_name": names.get(author or 0, "")[:MAX_NAME_CHARS],
@@ -210,9 +195,3 @@ def _int(value: Any) -> Any:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def unique_macro_title(title: str, external_id: int) -> str:
-    """Imported titles must not take a local macro's title (titles are unique)."""
-    taken = Macro.objects.filter(title=title).exclude(external_id=external_id).exists()
-    return f"{title[:188]} (Zendesk)" if taken else title

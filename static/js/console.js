@@ -67,8 +67,28 @@
 
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-help]")) document.getElementById("help").showModal();
+    // Images in a message load only on request (tracking pixels); see edudesk/html.py.
+    const loader = event.target.closest("[data-load-images]");
+    if (loader) {
+      const body = loader.closest(".body");
+      body.querySelectorAll("img[data-src]").forEach(function (img) {
+        img.src = img.dataset.src;
+        img.removeAttribute("data-src");
+      });
+      loader.closest(".images-held").remove();
+    }
     const row = event.target.closest("tr[data-href]");
     if (row && !event.target.closest("a")) window.location = row.dataset.href;
+  });
+
+  // The heartbeat says whether we are writing. Added here rather than with hx-vals="js:...",
+  // which htmx evaluates with eval(): the Content-Security-Policy forbids that.
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt.hasAttribute("data-presence")) {
+      event.detail.parameters.replying = window.eduReplying ? "1" : "0";
+      const article = event.detail.elt.closest("[data-version]");
+      if (article) event.detail.parameters.version = article.dataset.version;
+    }
   });
 
   // Tell the others on this ticket that we are writing, at most every few seconds.

@@ -5,7 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from edudesk import roles
+from people import roles
+from tests.e2e.conftest import watch_csp
 from tests.factories import TicketFactory, UserFactory, team
 from tickets.models import Ticket
 
@@ -71,10 +72,11 @@ def test_agents_see_each_other_on_a_ticket(live_server, browser):
         UserFactory(username=username, first_name=first, last_name="Agent", role=roles.AGENT,
                     team=team("education-services"))
     ticket = TicketFactory(subject="Badge expired")
-    pages = {}
+    pages, refused = {}, {}
     for username in ("ada", "grace"):
         context = browser.new_context()
         pages[username] = context.new_page()
+        refused[username] = watch_csp(pages[username])
         _login(pages[username], live_server, username)
         pages[username].goto(f"{live_server.url}/tickets/{ticket.pk}/")
     ada, grace = pages["ada"], pages["grace"]
@@ -85,3 +87,62 @@ def test_agents_see_each_other_on_a_ticket(live_server, browser):
                                                      timeout=12_000)
     for page in pages.values():
         page.context.close()
+    assert refused == {"ada": [], "grace": []}
+
+
+def test_two_agents_on_one_ticket_never_overwrite_each_other(live_server, browser):
+    for username, first in (("ada", "Ada"), ("grace", "Grace")):
+        UserFactory(username=username, first_name=first, last_name="Agent", role=roles.AGENT,
+                    team=team("education-services"))
+    ticket = TicketFactory(subject="Wrong email on my badge", status="open")
+    pages, refused = {}, {}
+    for username in ("ada", "grace"):
+        context = browser.new_context()
+        pages[username] = context.new_page()
+        refused[username] = watch_csp(pages[username])
+        _login(pages[username], live_server, username)
+        pages[username].goto(f"{live_server.url}/tickets/{ticket.pk}/")
+    ada, grace = pages["ada"], pages["grace"]
+
+    ada.get_by_role("textbox", name="Reply").fill("Ada's careful answer")
+    grace.get_by_role("textbox", name="Reply").fill("Grace got there first")
+    grace.get_by_role("button", name="Submit as Pending").click()
+    expect(grace.get_by_role("status")).to_contain_text("Reply sent")
+    # Ada is warned before she sends: the page says the ticket changed meanwhile.
+    expect(ada.locator("#presence")).to_contain_text("changed since you opened it",
+                                                     timeout=12_000)
+    ada.get_by_role("button", name="Submit as Solved").click()
+    expect(ada.get_by_role("alert")).to_contain_text("changed since you opened it")
+    expect(ada.get_by_role("textbox", name="Reply")).to_have_value("Ada's careful answer")
+    ticket.refresh_from_db()
+    assert ticket.status == "pending" and ticket.comments.count() == 1
+    # Seen the change, she sends it on the new version.
+    ada.get_by_role("button", name="Submit as Solved").click()
+    expect(ada.get_by_role("status")).to_contain_text("Reply sent, submitted as solved")
+    ticket.refresh_from_db()
+    assert ticket.status == "solved" and ticket.comments.count() == 2
+    for page in pages.values():
+        page.context.close()
+    assert refused == {"ada": [], "grace": []}
+
+
+def test_field_enablement_path_of_the_handbook(live_server, page):
+    UserFactory(username="ada", first_name="Ada", last_name="Lovelace", role=roles.AGENT,
+                team=team("education-services"))
+    ticket = TicketFactory(subject="Sales certification for our partners", topic="sales",
+                           status="new")
+    _login(page, live_server, "ada")
+    page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
+    rule = page.get_by_label("Routing rule")
+    expect(rule.locator("option:checked")).to_contain_text("Field Enablement")
+    page.get_by_placeholder("Note for the delegate (optional)").fill("Partner pricing?")
+    page.get_by_role("button", name="Route").click()
+    expect(page.get_by_role("status")).to_contain_text("Routed")
+    expect(page.locator("#assignee")).to_have_text("Ada Lovelace")  # she keeps it
+    expect(page.locator("#deliveries")).to_contain_text("notify_route")
+    page.get_by_role("textbox", name="Reply").fill("Field Enablement confirmed: it's included.")
+    page.get_by_role("button", name="Submit as Solved").click()
+    expect(page.get_by_role("status")).to_contain_text("submitted as solved")
+    ticket.refresh_from_db()
+    assert ticket.status == "solved" and ticket.assignee.username == "ada"
+    assert ticket.group == team("education-services")

@@ -56,7 +56,7 @@ def test_make_run_demo_end_to_end(tmp_path):
         api = requests.Session()
         api.headers["Authorization"] = f"Token {token}"
         triage = api.get(f"{base}/api/v1/views/triage/tickets/", timeout=5).json()["results"]
-        assert triage and all(t["external_id"] for t in triage)  # they came from Zendesk
+        assert triage and all(t["zendesk_id"] for t in triage)  # they came from Zendesk
         ticket = triage[0]["id"]
         assert api.post(f"{base}/api/v1/tickets/{ticket}/assign/", timeout=5).status_code == 200
 

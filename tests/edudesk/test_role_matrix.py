@@ -7,17 +7,22 @@ line here fails the suite instead of shipping unchecked.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from edudesk import roles
+from people import roles
 from tests.factories import TicketFactory
+from tests.inbox.factories import ThreadFactory
 
 CONSOLE = {roles.AGENT, roles.LD_AGENT, roles.MANAGER, roles.ADMIN}
 ADMIN_ONLY = {roles.ADMIN}
+INBOX = {roles.AGENT, roles.MANAGER, roles.ADMIN}  # Education Services answers the inbox
+SIGNED_IN = CONSOLE | {"none"}  # someone without a role may still ask for one
 PUBLIC = "public"
 
 # route name -> (method, path template, roles admitted)
 MATRIX = {
     "tickets:home": ("get", "/", CONSOLE),
     "tickets:view-counts": ("get", "/views/counts/", CONSOLE),
+    "tickets:search": ("get", "/search/?q=badge", CONSOLE),
+    "tickets:overview": ("get", "/overview/", {roles.MANAGER, roles.ADMIN}),
     "tickets:view": ("get", "/views/triage/", CONSOLE),
     "tickets:ticket": ("get", "/tickets/{t}/", CONSOLE),
     "tickets:assign": ("post", "/tickets/{t}/assign/", CONSOLE),
@@ -43,13 +48,52 @@ MATRIX = {
     "schema": ("get", "/api/schema/", CONSOLE),
     "api-docs": ("get", "/api/docs/", CONSOLE),
     "admin:index": ("get", "/admin/", ADMIN_ONLY),
-    "integrations:zendesk-webhook": ("post", "/hooks/zendesk/", PUBLIC),
-    "integrations:zendesk-connection": ("get", "/connections/zendesk/", ADMIN_ONLY),
-    "integrations:zendesk-status": ("get", "/connections/zendesk/status/", ADMIN_ONLY),
-    "integrations:zendesk-full-sync": ("post", "/connections/zendesk/full-sync/", ADMIN_ONLY),
+    "zendesk:webhook": ("post", "/hooks/zendesk/", PUBLIC),
+    "credly:webhook": ("post", "/hooks/credly/", PUBLIC),
+    "badges:certification-webhook": ("post", "/hooks/certifications/", PUBLIC),
+    "inbox:list": ("get", "/inbox/", INBOX),
+    "inbox:thread": ("get", "/inbox/threads/{th}/", INBOX),
+    "inbox:insert-response": ("get", "/inbox/threads/{th}/composer/?response=1", INBOX),
+    "inbox:reply": ("post", "/inbox/threads/{th}/reply/", INBOX),
+    "inbox:assign": ("post", "/inbox/threads/{th}/assign/", INBOX),
+    "inbox:status": ("post", "/inbox/threads/{th}/status/", INBOX),
+    "inbox:category": ("post", "/inbox/threads/{th}/category/", INBOX),
+    "inbox:escalate": ("post", "/inbox/threads/{th}/escalate/", INBOX),
+    "inbox:retry-delivery": ("post", "/inbox/threads/{th}/deliveries/999/retry/", INBOX),
+    "inbox:rotation": ("get", "/inbox/rotation/", INBOX),
+    "inbox:swap": ("post", "/inbox/rotation/swap/", INBOX),
+    "inbox:cover": ("post", "/inbox/rotation/cover/", INBOX),
+    "inbox:cancel-override": ("post", "/inbox/rotation/overrides/999/cancel/", INBOX),
+    "inbox:assign-shift": ("post", "/inbox/rotation/shifts/999/assign/", ADMIN_ONLY),
+    "inbox:create-feed": ("post", "/inbox/rotation/calendar-link/", INBOX),
+    "inbox:revoke-feed": ("post", "/inbox/rotation/calendar-link/revoke/", INBOX),
+    "inbox:ics": ("get", "/inbox/calendar/not-a-token.ics", PUBLIC),  # the token is the key
+    "gmail:connection": ("get", "/connections/gmail/", ADMIN_ONLY),
+    "gmail:status": ("get", "/connections/gmail/status/", ADMIN_ONLY),
+    "gmail:full-sync": ("post", "/connections/gmail/full-sync/", ADMIN_ONLY),
+    "zendesk:connection": ("get", "/connections/zendesk/", ADMIN_ONLY),
+    "zendesk:status": ("get", "/connections/zendesk/status/", ADMIN_ONLY),
+    "zendesk:full-sync": ("post", "/connections/zendesk/full-sync/", ADMIN_ONLY),
     "login": ("get", "/login/", PUBLIC),
     "logout": ("post", "/logout/", PUBLIC),
     "healthz": ("get", "/healthz", PUBLIC),
+    "oidc_authentication_init": ("get", "/oidc/authenticate/", PUBLIC),
+    "oidc_authentication_callback": ("get", "/oidc/callback/", PUBLIC),
+    "oidc_logout": ("post", "/oidc/logout/", PUBLIC),
+    "accounts:access": ("get", "/access/", SIGNED_IN),
+    "accounts:request-access": ("post", "/access/request/", SIGNED_IN),
+    "accounts:access-requests": ("get", "/access/requests/", ADMIN_ONLY),
+    "accounts:approve": ("post", "/access/requests/999/approve/", ADMIN_ONLY),
+    "accounts:decline": ("post", "/access/requests/999/decline/", ADMIN_ONLY),
+    "accounts:withdraw": ("post", "/access/requests/999/withdraw/", ADMIN_ONLY),
+    "accounts:tokens": ("get", "/account/tokens/", CONSOLE),
+    "accounts:create-token": ("post", "/account/tokens/new/", CONSOLE),
+    "accounts:revoke-token": ("post", "/account/tokens/999/revoke/", CONSOLE),
+    "accounts:audit": ("get", "/audit/", ADMIN_ONLY),
+    "accounts:audit-csv": ("get", "/audit/export.csv", ADMIN_ONLY),
+    "api:tokens": ("get", "/api/v1/auth/tokens/", CONSOLE),
+    "api:token-revoke": ("post", "/api/v1/auth/tokens/999/revoke/", CONSOLE),
+    "api:audit-events": ("get", "/api/v1/audit-events/", ADMIN_ONLY),
 }
 
 
@@ -78,9 +122,10 @@ def test_role_matrix(client, users_by_role, name, role):
     method, path, admitted = MATRIX[name]
     # An L&D agent reaches tickets of their own team; give them one so "admitted" is tested.
     ticket = TicketFactory(group=users_by_role[roles.LD_AGENT].agent_profile.team)
+    thread = ThreadFactory()
     if role != "anonymous":
         client.force_login(users_by_role[role])
-    response = getattr(client, method)(path.format(t=ticket.pk))
+    response = getattr(client, method)(path.format(t=ticket.pk, th=thread.pk))
     if admitted == PUBLIC:
         assert response.status_code < 500
         return

@@ -11,7 +11,6 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -19,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from accounts.tokens import issue_token
 from tests.factories import MacroFactory, TicketFactory
 
 # The token endpoint takes form posts by design of DRF; the rest is the console API.
@@ -44,7 +44,7 @@ def keep_test_connection():
 def fuzz_world(agent, keep_test_connection):
     tickets = [TicketFactory(status=status) for status in ("new", "open", "pending", "closed")]
     return {
-        "headers": {"Authorization": f"Token {Token.objects.create(user=agent).key}"},
+        "headers": {"Authorization": f"Token {issue_token(user=agent, actor=agent).key}"},
         "ticket_ids": [t.pk for t in tickets],
         "macro_ids": [MacroFactory().pk],
     }

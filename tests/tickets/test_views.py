@@ -59,7 +59,8 @@ def test_htmx_filter_returns_only_the_rows(agent_client):
 def test_presence_shows_who_else_is_here(client, agent, other_agent):
     ticket = TicketFactory()
     client.force_login(other_agent)
-    assert client.post(f"/tickets/{ticket.pk}/presence/", {"replying": "1"}).content == b""
+    alone = client.post(f"/tickets/{ticket.pk}/presence/", {"replying": "1"}).content.decode()
+    assert 'class="presence' not in alone  # nobody else is here yet
     client.force_login(agent)
     html = client.post(f"/tickets/{ticket.pk}/presence/").content.decode()
     assert "Grace Hopper is replying to this ticket" in html

@@ -1,11 +1,7 @@
-"""The handbook's configuration: teams, regions, forms, the four views, macros, routing."""
+"""The handbook's configuration: forms, the four views, macros, routing."""
 
 from django.db import migrations
 
-TEAMS = [("Education Services", "education-services"), ("L&D", "ld"),
-         ("Field Enablement", "field-enablement")]
-REGIONS = [("AMER", "Americas"), ("EMEA", "Europe, Middle East and Africa"),
-           ("APAC", "Asia Pacific")]
 FORMS = ["Professional Services", "Free Training"]
 UNSOLVED = ["new", "open", "pending", "hold"]
 MACROS = [
@@ -36,17 +32,13 @@ MACROS = [
 
 
 def configure(apps, schema_editor):
-    Team = apps.get_model("tickets", "Team")
-    Region = apps.get_model("tickets", "Region")
+    Team = apps.get_model("people", "Team")
     TicketForm = apps.get_model("tickets", "TicketForm")
     View = apps.get_model("tickets", "View")
     Macro = apps.get_model("tickets", "Macro")
     RoutingRule = apps.get_model("tickets", "RoutingRule")
 
-    teams = {slug: Team.objects.get_or_create(slug=slug, defaults={"name": name})[0]
-             for name, slug in TEAMS}
-    for code, name in REGIONS:
-        Region.objects.get_or_create(code=code, defaults={"name": name})
+    teams = {team.slug: team for team in Team.objects.all()}
     forms = {name: TicketForm.objects.get_or_create(name=name)[0] for name in FORMS}
     es, ld = teams["education-services"], teams["ld"]
     views = [
@@ -81,5 +73,5 @@ def configure(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0001_initial")]
+    dependencies = [("tickets", "0001_initial"), ("people", "0002_roles_teams_regions")]
     operations = [migrations.RunPython(configure, migrations.RunPython.noop)]

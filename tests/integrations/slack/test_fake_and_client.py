@@ -126,7 +126,7 @@ def test_rate_budget_is_acquired_before_each_request(fake: FakeSlack) -> None:
     class Budget:
         calls = 0
 
-        def acquire(self) -> None:
+        def acquire(self, path: str) -> None:  # the budget protocol every adapter shares
             self.calls += 1
 
     budget = Budget()

@@ -4,8 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from integrations import outbox
-from integrations.zendesk import sync
+from integrations import retry
 from integrations.zendesk.fake import FakeZendesk
 
 WEBHOOK_SECRET = "test-webhook-secret"
@@ -25,9 +24,8 @@ def fake_zendesk(settings, tmp_path, monkeypatch) -> Iterator[FakeZendesk]:
     settings.ZENDESK_INCREMENTAL_RATE_LIMIT_PER_MINUTE = 0
     settings.VAR_DIR = tmp_path  # a fresh file-based rate budget per test
     # Real backoffs are seconds; the behaviour under test is the same at milliseconds.
-    monkeypatch.setattr(outbox, "BASE_BACKOFF_SECONDS", 0.02)
-    monkeypatch.setattr(sync, "BACKOFF_SECONDS", 0.02)
-    yield fake
+    with retry.overridden(base_seconds=0.02):
+        yield fake
     fake.stop()
 
 

@@ -293,3 +293,48 @@ def test_cli_serves_until_interrupted():
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize(("body", "status", "error"), [
+    (b'["ticket"]', 400, "InvalidParameter"),
+    (b'{"status": "open"}', 400, "InvalidParameter"),
+    (b'{"ticket": "open"}', 400, "InvalidParameter"),
+    (b'{"ticket": {"status": "open"', 400, "InvalidJSON"),
+    (b'{"ticket": {"status": "waiting"}}', 422, "RecordInvalid"),
+    (b'{"ticket": {"status": 3}}', 422, "RecordInvalid"),
+    (b'{"ticket": {"tags": "vip urgent"}}', 422, "RecordInvalid"),
+    (b'{"ticket": {"tags": ["vip", 7]}}', 422, "RecordInvalid"),
+    (b'{"ticket": {"remove_tags": {"vip": true}}}', 422, "RecordInvalid"),
+    (b'{"ticket": {"assignee_id": "1001"}}', 422, "RecordInvalid"),
+    (b'{"ticket": {"group_id": [2001]}}', 422, "RecordInvalid"),
+    (b'{"ticket": {"comment": {"body": "x", "public": "yes"}}}', 422, "RecordInvalid"),
+])
+def test_put_refuses_what_zendesk_refuses_and_applies_nothing(fake, body, status, error):
+    tid = open_ticket(fake)
+    before = fake.get_ticket(tid)
+    resp = requests.put(f"{fake.base_url}/api/v2/tickets/{tid}.json", data=body,
+                        headers={"Content-Type": "application/json"},
+                        auth=("a@b/token", "t"), timeout=5)
+    assert resp.status_code == status and resp.json()["error"] == error
+    if status == 422:
+        assert resp.json()["description"] == "Record validation errors"
+        assert all(isinstance(v, list) and v[0]["description"]
+                   for v in resp.json()["details"].values())
+    assert fake.get_ticket(tid) == before and fake.applied_writes == []
+
+
+def test_put_validation_details_and_unknown_ids(fake):
+    auth = ("a@b/token", "t")
+    url = f"{fake.base_url}/api/v2/tickets"
+    tid = open_ticket(fake)
+    resp = requests.put(f"{url}/{tid}.json", json={"ticket": {"tags": ["vip", 7]}}, auth=auth,
+                        timeout=5)
+    assert resp.json()["details"] == {"tags": [{"description": "Tags: must be a list of strings",
+                                                "error": "InvalidValue"}]}
+    missing = requests.put(f"{url}/99999.json", json={"ticket": {"status": "open"}}, auth=auth,
+                           timeout=5)
+    assert (missing.status_code, missing.json()) == (
+        404, {"error": "RecordNotFound", "description": "Not found"})
+    ok = requests.put(f"{url}/{tid}.json", json={"ticket": {"tags": ["VIP", "Badge Reissue"]}},
+                      auth=auth, timeout=5)
+    assert ok.status_code == 200 and ok.json()["ticket"]["tags"] == ["vip", "badge", "reissue"]

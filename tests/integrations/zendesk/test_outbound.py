@@ -10,8 +10,9 @@ from integrations import outbox
 from integrations.models import OutboxMessage
 from integrations.zendesk import sync
 from integrations.zendesk.client import ZendeskClient
+from people.models import AgentProfile
 from tickets import services
-from tickets.models import AgentProfile, Comment, Macro, Ticket
+from tickets.models import Comment, Macro, Ticket
 
 from .conftest import open_ids
 
@@ -21,26 +22,26 @@ def deliver_all(seconds: float = 30.0) -> None:
     deadline = time.monotonic() + seconds
     while OutboxMessage.objects.filter(state=OutboxMessage.State.QUEUED).exists():
         assert time.monotonic() < deadline, "outbox did not drain"
-        due = list(outbox.due_messages())
-        for message_id in due:
-            outbox.deliver(message_id)
-        if not due:
+        lanes = outbox.lanes_to_sweep()
+        for system, subject in lanes:
+            outbox.drain(system, subject)
+        if not lanes:
             time.sleep(0.01)
 
 
 def synced_ticket(fake, n: int = 0) -> Ticket:
     sync.run_sync()
-    return Ticket.objects.get(external_id=open_ids(fake, n + 1)[n])
+    return Ticket.objects.get(zendesk_id=open_ids(fake, n + 1)[n])
 
 
 def test_reply_is_written_back_once_with_safe_update(fake_zendesk, agent):
     ticket = synced_ticket(fake_zendesk)
-    stamp = fake_zendesk.get_ticket(ticket.external_id)["updated_at"]
+    stamp = fake_zendesk.get_ticket(ticket.zendesk_id)["updated_at"]
 
     comment = services.add_comment(ticket_id=ticket.pk, actor=agent, body="We are on it.",
                                    public=True, status="pending")
 
-    message = OutboxMessage.objects.get(ticket=ticket)
+    message = OutboxMessage.objects.get(subject=ticket.subject_key)
     assert message.system == "zendesk" and message.state == "queued"
     assert message.payload["updated_stamp"] == stamp
     assert message.payload["ticket"] == {
@@ -49,8 +50,8 @@ def test_reply_is_written_back_once_with_safe_update(fake_zendesk, agent):
     deliver_all()
 
     message.refresh_from_db()
-    upstream = fake_zendesk.get_ticket(ticket.external_id)
-    last = fake_zendesk.get_comments(ticket.external_id)[-1]
+    upstream = fake_zendesk.get_ticket(ticket.zendesk_id)
+    last = fake_zendesk.get_comments(ticket.zendesk_id)[-1]
     assert message.state == "sent" and upstream["status"] == "pending"
     assert upstream["assignee_id"] == 1001 and last["author_id"] == 1001
     assert "We are on it." in last["body"]
@@ -59,7 +60,7 @@ def test_reply_is_written_back_once_with_safe_update(fake_zendesk, agent):
     ticket.refresh_from_db()
     comment.refresh_from_db()
     assert ticket.upstream_updated_at.strftime("%Y-%m-%dT%H:%M:%SZ") == upstream["updated_at"]
-    assert comment.external_id == last["id"]
+    assert comment.zendesk_id == last["id"]
 
     comments_before = Comment.objects.count()
     sync.run_sync()  # our own write comes back: nothing doubles, nothing reverts
@@ -74,7 +75,7 @@ def test_a_tickets_queued_actions_go_in_order_each_on_the_version_before(fake_ze
     services.add_comment(ticket_id=ticket.pk, actor=agent, body="Looking now", public=False)
     services.set_status(ticket_id=ticket.pk, status="hold", actor=agent)
     services.set_status(ticket_id=ticket.pk, status="pending", actor=agent)
-    ids = list(OutboxMessage.objects.filter(ticket=ticket).order_by("pk").values_list(
+    ids = list(OutboxMessage.objects.filter(subject=ticket.subject_key).order_by("pk").values_list(
         "pk", flat=True))
 
     # A worker that picks up the last one first must wait for the others.
@@ -84,20 +85,45 @@ def test_a_tickets_queued_actions_go_in_order_each_on_the_version_before(fake_ze
     assert set(OutboxMessage.objects.values_list("state", flat=True)) == {"sent"}
     assert [w.payload["ticket"].get("status") for w in fake_zendesk.applied_writes][-2:] == [
         "hold", "pending"]
-    assert fake_zendesk.get_ticket(ticket.external_id)["status"] == "pending"
+    assert fake_zendesk.get_ticket(ticket.zendesk_id)["status"] == "pending"
+
+
+def test_actions_written_while_earlier_ones_are_delivered_never_conflict(fake_zendesk, agent):
+    """The load probe's false conflicts: agents keep writing while the worker delivers.
+
+    Each action is written against the version EduDesk knows at that moment; whatever our
+    own deliveries did to the ticket meanwhile must not look like someone else's change.
+    """
+    ticket = synced_ticket(fake_zendesk)
+    lane = OutboxMessage.objects.filter(subject=ticket.subject_key).order_by("pk")
+    services.set_status(ticket_id=ticket.pk, status="hold", actor=agent)
+    services.add_comment(ticket_id=ticket.pk, actor=agent, body="first note", public=False)
+    first, second = lane.values_list("pk", flat=True)
+    assert outbox.deliver(first).state == "sent"  # the ticket's version moves on
+    services.add_comment(ticket_id=ticket.pk, actor=agent, body="second note", public=False)
+    assert outbox.deliver(second).state == "sent"
+    services.set_status(ticket_id=ticket.pk, status="pending", actor=agent)
+    deliver_all()
+
+    assert list(lane.values_list("state", flat=True)) == ["sent"] * 4
+    bodies = [(c.get("html_body") or "") + (c.get("body") or "")
+              for c in fake_zendesk.get_comments(ticket.zendesk_id)]
+    assert sum("first note" in b for b in bodies) == 1
+    assert sum("second note" in b for b in bodies) == 1
+    assert fake_zendesk.get_ticket(ticket.zendesk_id)["status"] == "pending"
 
 
 def test_conflict_is_shown_with_the_upstream_version_and_never_overwrites(
         fake_zendesk, agent, agent_client):
     ticket = synced_ticket(fake_zendesk)
-    fake_zendesk.upstream_update(ticket.external_id, status="hold", author_id=1002)
+    fake_zendesk.upstream_update(ticket.zendesk_id, status="hold", author_id=1002)
     services.set_status(ticket_id=ticket.pk, status="solved", actor=agent)
 
     deliver_all()
 
-    message = OutboxMessage.objects.get(ticket=ticket)
+    message = OutboxMessage.objects.get(subject=ticket.subject_key)
     assert message.state == "conflict" and "Safe Update prevented" in message.last_error
-    assert fake_zendesk.get_ticket(ticket.external_id)["status"] == "hold"
+    assert fake_zendesk.get_ticket(ticket.zendesk_id)["status"] == "hold"
     assert fake_zendesk.applied_writes == []
     conflict = message.response["conflict"]
     assert conflict["upstream"]["status"] == "hold"
@@ -112,22 +138,22 @@ def test_conflict_is_shown_with_the_upstream_version_and_never_overwrites(
     deliver_all()
     message.refresh_from_db()
     assert message.state == "sent"
-    assert fake_zendesk.get_ticket(ticket.external_id)["status"] == "solved"
+    assert fake_zendesk.get_ticket(ticket.zendesk_id)["status"] == "solved"
 
 
 def test_a_worker_that_died_mid_delivery_is_replaced_without_a_second_write(
         fake_zendesk, agent):
     ticket = synced_ticket(fake_zendesk)
     services.set_status(ticket_id=ticket.pk, status="hold", actor=agent)
-    message = OutboxMessage.objects.get(ticket=ticket)
+    message = OutboxMessage.objects.get(subject=ticket.subject_key)
     # Worker A claimed the row and sent the PUT, then was killed before it wrote anything.
     OutboxMessage.objects.filter(pk=message.pk).update(
         attempts=1, claimed_until=timezone.now() + timedelta(seconds=outbox.CLAIM_SECONDS))
     ZendeskClient(fake_zendesk.base_url, email="a@b", api_token="t").update_ticket(
-        ticket.external_id, message.payload["ticket"], idempotency_key=str(
+        ticket.zendesk_id, message.payload["ticket"], idempotency_key=str(
             message.idempotency_key), updated_stamp=message.payload["updated_stamp"])
 
-    assert outbox.deliver(message.pk).state == "skipped"  # A's claim still stands
+    assert outbox.deliver(message.pk).state == "busy"  # A's claim still stands
     OutboxMessage.objects.filter(pk=message.pk).update(
         claimed_until=timezone.now() - timedelta(seconds=1))
     assert outbox.deliver(message.pk).state == "sent"  # B takes over, same idempotency key
@@ -136,37 +162,37 @@ def test_a_worker_that_died_mid_delivery_is_replaced_without_a_second_write(
     assert message.attempts == 2 and len(fake_zendesk.applied_writes) == 1
     ticket.refresh_from_db()
     assert ticket.upstream_updated_at.strftime("%Y-%m-%dT%H:%M:%SZ") == (
-        fake_zendesk.get_ticket(ticket.external_id)["updated_at"])
+        fake_zendesk.get_ticket(ticket.zendesk_id)["updated_at"])
 
 
 def test_imported_macro_is_applied_by_zendesk_then_put(fake_zendesk, agent):
     ticket = synced_ticket(fake_zendesk)
-    macro = Macro.objects.get(external_id=4002)  # Badge Reissue: comment, pending, a tag
+    macro = Macro.objects.get(zendesk_id=4002)  # Badge Reissue: comment, pending, a tag
 
     services.apply_macro(ticket_id=ticket.pk, macro=macro, actor=agent)
     deliver_all()
 
-    upstream = fake_zendesk.get_ticket(ticket.external_id)
+    upstream = fake_zendesk.get_ticket(ticket.zendesk_id)
     assert upstream["status"] == "pending" and "badge_reissued" in upstream["tags"]
     requester = fake_zendesk.users[upstream["requester_id"]]["name"].split()[0]
-    assert fake_zendesk.get_comments(ticket.external_id)[-1]["body"].startswith(
+    assert fake_zendesk.get_comments(ticket.zendesk_id)[-1]["body"].startswith(
         f"Hi {requester}, we have reissued")
     applies = [r for r in fake_zendesk.request_log if r.path.endswith("/macros/4002/apply")]
     assert len(applies) == 1 and len(fake_zendesk.applied_writes) == 1
     local = Comment.objects.filter(ticket=ticket).order_by("-pk").first()
-    assert local.external_id == fake_zendesk.get_comments(ticket.external_id)[-1]["id"]
+    assert local.zendesk_id == fake_zendesk.get_comments(ticket.zendesk_id)[-1]["id"]
 
 
 def test_refused_update_fails_with_zendesks_own_message(fake_zendesk, agent, other_agent,
                                                         agent_client):
     ticket = synced_ticket(fake_zendesk)
     # Grace's profile points at a Zendesk end-user, so Zendesk refuses her as assignee.
-    AgentProfile.objects.filter(user=other_agent).update(external_id=100_001)
+    AgentProfile.objects.filter(user=other_agent).update(zendesk_id=100_001)
 
-    services.assign_ticket(ticket_id=ticket.pk, assignee=other_agent, actor=agent)
+    services.assign_ticket(ticket_id=ticket.pk, assignee=other_agent, actor=agent, take_over=True)
     deliver_all()
 
-    message = OutboxMessage.objects.get(ticket=ticket)
+    message = OutboxMessage.objects.get(subject=ticket.subject_key)
     assert message.state == "failed" and message.attempts == 1
     assert "RecordInvalid" in message.last_error and "Assignee: is not an agent" in (
         message.last_error)
@@ -176,8 +202,8 @@ def test_refused_update_fails_with_zendesks_own_message(fake_zendesk, agent, oth
 
 def test_unmapped_local_people_are_left_out_and_said_so(fake_zendesk, agent, ld_agent):
     ticket = synced_ticket(fake_zendesk)
-    services.assign_ticket(ticket_id=ticket.pk, assignee=ld_agent, actor=agent)
-    message = OutboxMessage.objects.get(ticket=ticket)
+    services.assign_ticket(ticket_id=ticket.pk, assignee=ld_agent, actor=agent, take_over=True)
+    message = OutboxMessage.objects.get(subject=ticket.subject_key)
     assert "assignee_id" not in message.payload["ticket"]
     assert message.payload["skipped"] == ["assignee lin has no Zendesk account"]
 
@@ -186,7 +212,7 @@ def test_500_actions_under_5xx_and_429_arrive_exactly_once_within_budget(
         fake_zendesk, agent, settings):
     fake_zendesk.seed(tickets=150, comments_per_ticket=1)
     sync.run_sync()
-    tickets = list(Ticket.objects.filter(external_id__in=open_ids(fake_zendesk, 50)))
+    tickets = list(Ticket.objects.filter(zendesk_id__in=open_ids(fake_zendesk, 50)))
     assert len(tickets) == 50
     # Zendesk allows 200 requests per (shortened) window; EduDesk's budget says the same.
     fake_zendesk.rate_limit, fake_zendesk.rate_limit_window = 200, 2.0
@@ -213,10 +239,10 @@ def test_500_actions_under_5xx_and_429_arrive_exactly_once_within_budget(
     applied = Counter(w.idempotency_key for w in fake_zendesk.applied_writes)
     assert set(applied) == keys and set(applied.values()) == {1}
     for ticket in tickets:
-        notes = [c["body"] for c in fake_zendesk.get_comments(ticket.external_id)
+        notes = [c["body"] for c in fake_zendesk.get_comments(ticket.zendesk_id)
                  if c["body"].startswith("note ")]
         assert sorted(notes) == sorted(f"note {i}" for i in range(10) if i % 3)
-        assert fake_zendesk.get_ticket(ticket.external_id)["status"] == Ticket.objects.get(
+        assert fake_zendesk.get_ticket(ticket.zendesk_id)["status"] == Ticket.objects.get(
             pk=ticket.pk).status
     statuses_seen = Counter(r.status for r in fake_zendesk.request_log)
     assert statuses_seen[429] > 20 and sum(statuses_seen[s] for s in (500, 502, 503)) > 50
@@ -229,5 +255,5 @@ def test_without_configuration_the_delivery_fails_visibly(fake_zendesk, agent, s
     settings.ZENDESK_URL = ""
     services.set_status(ticket_id=ticket.pk, status="hold", actor=agent)
     deliver_all()
-    message = OutboxMessage.objects.get(ticket=ticket)
+    message = OutboxMessage.objects.get(subject=ticket.subject_key)
     assert message.state == "failed" and "not configured" in message.last_error

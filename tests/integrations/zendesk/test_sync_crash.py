@@ -50,8 +50,8 @@ def test_killed_sync_process_resumes_and_imports_everything_once(fake_zendesk, s
     result = sync.run_sync(full=True, force=True)  # the dead run's lease has not expired yet
 
     assert result.ran
-    assert sorted(Ticket.objects.values_list("external_id", flat=True)) == sorted(
+    assert sorted(Ticket.objects.values_list("zendesk_id", flat=True)) == sorted(
         fake_zendesk.tickets)
     expected = sorted(c["id"] for tid in fake_zendesk.tickets
                       for c in fake_zendesk.get_comments(tid))
-    assert sorted(Comment.objects.values_list("external_id", flat=True)) == expected
+    assert sorted(Comment.objects.values_list("zendesk_id", flat=True)) == expected

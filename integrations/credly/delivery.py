@@ -1,0 +1,127 @@
+"""Badge actions from the outbox to Credly (issue, revoke, replace), with Credly's answer recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.utils import timezone
+
+from badges.models import Badge
+from integrations.errors import PermanentError
+from integrations.models import OutboxMessage
+from people import audit
+
+from . import mapping, store
+from .client import CredlyClient
+from .conf import get_client
+from .mapping import Malformed
+
+SYSTEM = "credly"
+# Credly's word for a replaced badge is unconfirmed; either means it no longer counts.
+GONE_STATES = ("revoked", "replaced")
+
+
+def deliver(message: OutboxMessage) -> dict[str, Any]:
+    """Outbox deliverer for system "credly"; payload: badge_id, plus `reason` (revoke) or
+    `replacement_id` (replace). Raises integrations.errors.*; a refusal keeps Credly's words."""
+    action = ACTIONS.get(message.action)
+    if action is None:
+        raise PermanentError(f"Unknown Credly action {message.action!r}")
+    return action(get_client(), message)
+
+
+def _retried(message: OutboxMessage) -> bool:
+    """An earlier attempt may have reached Credly and lost its answer (a timeout, a 504, a
+    worker that died): look before acting again."""
+    return message.attempts > 1 or bool(message.last_error)
+
+
+def _badge(badge_id: int) -> Badge:
+    badge = Badge.objects.select_related("template").filter(pk=badge_id).first()
+    if badge is None:
+        raise PermanentError(f"Badge {badge_id} no longer exists in EduDesk")
+    return badge
+
+
+def _record(badge: Badge, answer: dict[str, Any], summary: str) -> dict[str, Any]:
+    try:
+        fields = mapping.badge_fields(answer)
+    except Malformed as exc:
+        # Credly acted but said something we cannot read; a retry looks it up first.
+        raise PermanentError(f"Credly's answer about {badge.subject_key} is unreadable: {exc}") \
+            from None
+    recorded = store.record_badge(badge.pk, fields)
+    audit.record(actor=None, verb="credly", subject=badge.subject_key,
+                 summary=f"{summary} (Credly {recorded.credly_id}, {recorded.state})",
+                 changes={"credly_id": recorded.credly_id, "state": recorded.state})
+    return {"credly_id": recorded.credly_id, "state": recorded.state}
+
+
+def _require_revoked(client: CredlyClient, badge_id: int) -> None:
+    """A reissue goes out only once the badge it takes over from no longer counts."""
+    old = _badge(badge_id)
+    if old.state in (Badge.State.REVOKED, Badge.State.REJECTED) or not old.credly_id:
+        return
+    # Our copy may be behind (revoked on Credly's site): Credly's word decides.
+    current = client.get_badge(old.credly_id)
+    _record(old, current, "Read before a reissue")
+    if current.get("state") not in GONE_STATES:
+        raise PermanentError(f"Not issued: {old.subject_key}, which it reissues, is still "
+                             f"{current.get('state')} on Credly; revoke it first")
+
+
+def issue(client: CredlyClient, message: OutboxMessage) -> dict[str, Any]:
+    badge = _badge(message.payload["badge_id"])
+    if badge.credly_id:  # the sync saw it on Credly before this answer was recorded
+        return {"credly_id": badge.credly_id, "state": badge.state, "already": True}
+    if badge.reissued_from_id:
+        _require_revoked(client, badge.reissued_from_id)
+    template_id = badge.template.credly_id
+    found = client.find_live_badge(template_id, badge.issuer_earner_id) \
+        if _retried(message) and badge.issuer_earner_id else None
+    answer = found or client.issue_badge(
+        template_id, badge.recipient_email, badge.recipient_first_name,
+        badge.recipient_last_name, badge.issued_at, badge.issuer_earner_id)
+    return {**_record(badge, answer, "Found on Credly after a lost answer" if found
+                      else "Issued on Credly"), "found_after_lost_answer": found is not None}
+
+
+def revoke(client: CredlyClient, message: OutboxMessage) -> dict[str, Any]:
+    badge = _badge(message.payload["badge_id"])
+    if not badge.credly_id:
+        raise PermanentError(f"{badge.subject_key} was never issued on Credly, so there is "
+                             "nothing to revoke")
+    if _retried(message):
+        current = client.get_badge(badge.credly_id)
+        if current.get("state") in GONE_STATES:
+            return {**_record(badge, current, "Found revoked on Credly"), "already": True}
+    answer = client.revoke_badge(badge.credly_id, message.payload["reason"])
+    return _record(badge, answer, f"Revoked on Credly: {message.payload['reason']}")
+
+
+def replace(client: CredlyClient, message: OutboxMessage) -> dict[str, Any]:
+    old = _badge(message.payload["badge_id"])
+    new = _badge(message.payload["replacement_id"])
+    if new.credly_id:
+        return {"credly_id": new.credly_id, "state": new.state, "already": True}
+    if not old.credly_id:
+        raise PermanentError(f"{old.subject_key} was never issued on Credly, so it cannot be "
+                             "replaced")
+    template_id = new.template.credly_id
+    found = client.find_live_badge(template_id, new.issuer_earner_id) \
+        if _retried(message) and new.issuer_earner_id else None
+    answer = found or client.replace_badge(
+        old.credly_id, template_id=template_id, issued_at=new.issued_at,
+        recipient_email=new.recipient_email, issued_to_first_name=new.recipient_first_name,
+        issued_to_last_name=new.recipient_last_name, issuer_earner_id=new.issuer_earner_id)
+    result = _record(new, answer, f"Replaced {old.subject_key} on Credly")
+    # Credly took the old one out of play; its own record of that comes with the next sync.
+    now = timezone.now()
+    Badge.objects.filter(pk=old.pk).exclude(state=Badge.State.REVOKED).update(
+        state=Badge.State.REVOKED, revoked_at=now, revocation_reason="Replaced", updated_at=now)
+    return {**result, "replaced": old.credly_id}
+
+
+ACTIONS: dict[str, Callable[[CredlyClient, OutboxMessage], dict[str, Any]]] = {
+    "issue": issue, "revoke": revoke, "replace": replace}

@@ -1,0 +1,8 @@
+"""People and what every app shares about them: teams, regions, roles, the audit trail."""
+
+from django.apps import AppConfig
+
+
+class PeopleConfig(AppConfig):
+    name = "people"
+    verbose_name = "People"
