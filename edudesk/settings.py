@@ -367,7 +367,14 @@ BADGES_SLACK_CHANNEL = env.str("BADGES_SLACK_CHANNEL", default="#edu_services_te
 GMAIL_API_URL = env.str("GMAIL_API_URL", default="")
 GMAIL_MAILBOX = env.str("GMAIL_MAILBOX", default="")
 GMAIL_GROUP_ADDRESS = env.str("GMAIL_GROUP_ADDRESS", default="")
+# One credential: a service account key file with domain-wide delegation (it acts as
+# GMAIL_MAILBOX), an OAuth client's refresh token, or a fixed access token (tests, the demo).
+GMAIL_SERVICE_ACCOUNT_FILE = env.str("GMAIL_SERVICE_ACCOUNT_FILE", default="")
+GMAIL_CLIENT_ID = env.str("GMAIL_CLIENT_ID", default="")
+GMAIL_CLIENT_SECRET = env.str("GMAIL_CLIENT_SECRET", default="")
+GMAIL_REFRESH_TOKEN = env.str("GMAIL_REFRESH_TOKEN", default="")
 GMAIL_OAUTH_TOKEN = env.str("GMAIL_OAUTH_TOKEN", default="")
+GMAIL_TOKEN_URI = env.str("GMAIL_TOKEN_URI", default="")  # Google's unless set (the fake's)
 GMAIL_GROUP_NAME = env.str("GMAIL_GROUP_NAME", default="LevelUp")  # the name in replies' From
 GMAIL_SYNC_SECONDS = env.float("GMAIL_SYNC_SECONDS", default=60.0)
 

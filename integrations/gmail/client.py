@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import base64
 import re
+import secrets
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from email.parser import BytesParser
 from typing import Any
 from urllib.parse import quote
 
 import requests
 from requests.auth import AuthBase
 
-from integrations.errors import PermanentError, RateLimited, TransientError, UpstreamError
+from integrations.errors import (
+    PermanentError,
+    RateLimited,
+    TransientError,
+    UpstreamError,
+    error_from_response,
+)
 from integrations.http import ApiClient, RateBudget, Timeout
 
 DEFAULT_URL = "https://gmail.googleapis.com"
+BATCH_PATH = "/batch/gmail/v1"
+# Google allows 100 calls per batch and advises at most 50 to stay clear of rate limiting.
+BATCH_MAX = 100
 TokenProvider = Callable[[], str]
 # Quota errors Gmail answers with 403 rather than 429; waiting lifts them within minutes.
 RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
@@ -40,7 +51,10 @@ class _GoogleAuth(AuthBase):
         except Exception as exc:  # noqa: BLE001 - any provider failure becomes ours
             # google-auth marks refresh failures that may pass (network, 5xx) as retryable.
             kind = TransientError if getattr(exc, "retryable", False) else PermanentError
-            raise kind(f"Gmail token provider failed: {type(exc).__name__}") from None
+            # google-auth's first argument is Google's error and description, never a secret.
+            said = exc.args[0] if exc.args and isinstance(exc.args[0], str) else ""
+            raise kind(f"Gmail token provider failed: {type(exc).__name__}"
+                       + (f": {said[:300]}" if said else "")) from None
         if not token:
             raise PermanentError("Gmail token provider returned no token")
         r.headers["Authorization"] = f"Bearer {token}"
@@ -178,6 +192,30 @@ class GmailClient(ApiClient):
             params["metadataHeaders"] = metadata_headers
         return self._request("GET", f"messages/{quote(message_id, safe='')}", params=params)
 
+    def get_messages(self, message_ids: Sequence[str], format: str = "raw",  # noqa: A002
+                     ) -> dict[str, dict[str, Any] | UpstreamError]:
+        """Several messages.get in one batch request (at most BATCH_MAX): each id's message,
+        or the error Gmail answered for that call alone. Each call counts against the quota
+        (and the rate budget) as if sent alone."""
+        if not message_ids:
+            return {}
+        if len(message_ids) > BATCH_MAX:
+            raise ValueError(f"at most {BATCH_MAX} calls per batch request")
+        user = quote(self.user_id, safe="@")
+        boundary = f"batch_{secrets.token_hex(12)}"
+        parts = [f"--{boundary}\r\nContent-Type: application/http\r\nContent-ID: <{i}>\r\n\r\n"
+                 f"GET /gmail/v1/users/{user}/messages/{quote(mid, safe='')}?format={format}"
+                 " HTTP/1.1\r\n\r\n" for i, mid in enumerate(message_ids)]
+        body = ("\r\n".join(parts) + f"\r\n--{boundary}--\r\n").encode()
+        if self.rate_budget is not None:
+            for _ in range(len(message_ids) - 1):  # the request itself takes the last one
+                self.rate_budget.acquire(BATCH_PATH)
+        resp = self._request("POST", f"{self.base_url}{BATCH_PATH}", data=body, expect_json=False,
+                             headers={"Content-Type": f"multipart/mixed; boundary={boundary}"})
+        answers = _batch_answers(resp)
+        return {mid: answers.get(str(i), TransientError(f"batch answered nothing for call {i}"))
+                for i, mid in enumerate(message_ids)}
+
     def get_attachment(self, message_id: str, attachment_id: str) -> bytes:
         body = self._request("GET", f"messages/{quote(message_id, safe='')}/attachments/"
                              f"{quote(attachment_id, safe='')}")
@@ -228,6 +266,48 @@ class GmailClient(ApiClient):
         if thread_id:
             payload["threadId"] = thread_id
         return self._request("POST", "messages/send", json=payload)
+
+
+def _batch_answers(resp: requests.Response) -> dict[str, dict[str, Any] | UpstreamError]:
+    """The parts of a batch response by the Content-ID they answer ("<response-ID>")."""
+    content_type = resp.headers.get("Content-Type", "")
+    message = BytesParser().parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + resp.content)
+    if not message.is_multipart():
+        raise TransientError("batch response is not multipart/mixed", resp.status_code)
+    answers: dict[str, dict[str, Any] | UpstreamError] = {}
+    for part in message.get_payload():
+        content_id = (part.get("content-id") or "").strip().strip("<>")
+        call_id = content_id.removeprefix("response-")
+        answers[call_id] = _one_answer(part.get_payload(decode=True) or b"")
+    return answers
+
+
+def _one_answer(http: bytes) -> dict[str, Any] | UpstreamError:
+    head, _, body = http.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    words = lines[0].split(" ", 2)
+    status = int(words[1]) if len(words) > 1 and words[1].isdigit() else 502
+    inner = requests.Response()
+    inner.status_code, inner._content = status, body
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        inner.headers[name.strip()] = value.strip()
+    if not 200 <= status < 300:
+        error = error_from_response(inner)
+        try:
+            error.code = str(inner.json()["error"]["errors"][0]["reason"])
+        except (ValueError, KeyError, IndexError, TypeError):
+            return error
+        if status == 403 and error.code in RATE_REASONS:
+            return RateLimited(error.message, 403, retry_after=_retry_at(error.message) or 1.0,
+                               code=error.code)
+        return error
+    try:
+        found = inner.json()
+    except ValueError:
+        return TransientError("batch part: non-JSON 2xx body", status)
+    return found if isinstance(found, dict) else TransientError("batch part: not an object", status)
 
 
 def _history_params(start_history_id: str | int, history_types: list[str] | None,

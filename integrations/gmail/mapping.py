@@ -8,7 +8,14 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.utils import format_datetime, formataddr, getaddresses, make_msgid
+from email.policy import compat32
+from email.utils import (
+    format_datetime,
+    formataddr,
+    getaddresses,
+    make_msgid,
+    parsedate_to_datetime,
+)
 from typing import Any
 
 from integrations.gmail import mime
@@ -32,7 +39,7 @@ def parse_message(raw: bytes) -> dict[str, Any]:
                   default=len(raw))
         raw = raw[:min(end, 1024 * 1024)] + b"\n\n"
     reduced, runs = mime.elide(raw)
-    msg: EmailMessage = BytesParser(policy=mime.POLICY).parsebytes(reduced)  # type: ignore[assignment]
+    msg = BytesParser(policy=compat32).parsebytes(reduced)
     parts = mime.Parts(raw, runs, truncated=oversized)
     if not oversized:
         mime.collect(msg, parts)
@@ -58,14 +65,15 @@ def parse_message(raw: bytes) -> dict[str, Any]:
 
 # ---- headers -------------------------------------------------------------------------------
 def _addresses(msg: Message, name: str) -> list[Address]:
-    try:
-        value = msg.get(name)
-        if value is None:
-            return []
-        pairs = [(a.display_name, a.addr_spec) for a in value.addresses]
-    except Exception:  # noqa: BLE001 - fall back to the lenient parser
-        pairs = getaddresses([header(msg, name)])
-    return [{"name": n, "address": a} for n, a in pairs if a and "@" in a]
+    values = msg.get_all(name) or []
+    # Split first, decode after: a decoded display name may hold a comma.
+    pairs = getaddresses([_raw(v) for v in values])
+    return [{"name": mime.decoded(n) if n else "", "address": a}
+            for n, a in pairs if a and "@" in a]
+
+
+def _raw(value: Any) -> str:
+    return " ".join(mime.decoded(value).split()) if not isinstance(value, str) else value
 
 
 def _first_id(value: str) -> str | None:
@@ -74,12 +82,12 @@ def _first_id(value: str) -> str | None:
 
 
 def _date(msg: Message) -> datetime | None:
-    try:
-        value = msg.get("date")
-        when = getattr(value, "datetime", None)
-    except Exception:  # noqa: BLE001
+    value = header(msg, "date")
+    if not value:
         return None
-    if when is None:
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
     return when if when.tzinfo else when.replace(tzinfo=UTC)  # "-0000": UTC, origin unknown
 

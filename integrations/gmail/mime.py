@@ -5,12 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import contextlib
 import quopri
 import re
 from dataclasses import dataclass, field
-from email import policy
-from email.header import decode_header, make_header
-from email.headerregistry import BaseHeader, HeaderRegistry
+from email.header import Header, decode_header, make_header
 from email.message import Message
 from typing import Any
 
@@ -26,44 +25,40 @@ _RUN_LINES = 1024
 _MARK = re.compile(r"EduDeskElided(\d+)")
 
 
-class _ParsedOnce(HeaderRegistry):
-    """The standard header classes, each (name, value) parsed once: the email package parses
-    a header again on every read (Content-Type alone some twenty times per message while it
-    is parsed and walked), which made parsing four times slower. Header objects are
-    immutable; the memo is bounded, and a dict's get and set are safe across threads."""
-
-    MAX_ENTRIES = 512  # what one message reads again and again; the parse trees are large
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._parsed: dict[tuple[str, str], BaseHeader] = {}
-
-    def __call__(self, name: str, value: str) -> BaseHeader:
-        key = (name, value)
-        found = self._parsed.get(key)
-        if found is None:
-            if len(self._parsed) >= self.MAX_ENTRIES:
-                self._parsed.clear()
-            found = self._parsed[key] = super().__call__(name, value)
-        return found
+def decoded(value: Any) -> str:
+    """A header value with its RFC 2047 encoded words decoded, unfolded. Raw 8-bit bytes
+    (not allowed, but sent) are read as UTF-8, else Latin-1, the way mail clients guess."""
+    if isinstance(value, Header):
+        value = str(value) if not _has_8bit(value) else _guess(value)
+    text = str(value)
+    if any(0xDC80 <= ord(c) <= 0xDCFF for c in text):  # bytes the parser could not decode
+        text = _guess(text)
+    if "=?" in text:
+        with contextlib.suppress(Exception):  # a malformed encoded word stays as sent
+            text = str(make_header(decode_header(text)))
+    return " ".join(text.split())
 
 
-# policy.default with headers parsed once; what parse_message reads mail with.
-POLICY = policy.default.clone(header_factory=_ParsedOnce())
+def _has_8bit(value: Header) -> bool:
+    return any(str(charset) == "unknown-8bit" for _, charset in value._chunks)  # noqa: SLF001
+
+
+def _guess(value: Any) -> str:
+    raw = str(value).encode("ascii", "surrogateescape") if not isinstance(value, Header) else \
+        b"".join(s.encode("ascii", "surrogateescape") if isinstance(s, str) else s
+                 for s, _ in value._chunks)  # noqa: SLF001
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def header(msg: Message, name: str) -> str:
-    """A header decoded and unfolded; '' if absent. A value the email package cannot parse
-    is decoded by hand rather than lost."""
-    try:
-        value = msg.get(name)
-        return " ".join(str(value).split()) if value is not None else ""
-    except Exception:  # noqa: BLE001 - the header parser has crashed on junk before
-        raw = next((v for k, v in msg.raw_items() if k.lower() == name), "")
-        try:
-            return " ".join(str(make_header(decode_header(str(raw)))).split())
-        except Exception:  # noqa: BLE001
-            return " ".join(str(raw).split())
+    """A header decoded and unfolded; '' if absent. Messages are parsed with compat32, whose
+    headers are plain strings: the standard policy builds a parse tree for every header it
+    reads, which was half of a message's parsing time."""
+    value = msg.get(name)
+    return decoded(value) if value is not None else ""
 
 
 @dataclass

@@ -14,7 +14,8 @@ from urllib.parse import parse_qs
 
 from integrations.fakes import FakeService, Request, Response
 from integrations.fakes import json_response as ok_json
-from integrations.gmail.fake import errors, seed
+from integrations.fakes.service import RequestRecord
+from integrations.gmail.fake import batch, errors, oauth, seed
 from integrations.gmail.fake.mailbox import INBOUND_LABELS, Mailbox
 from integrations.gmail.fake.params import Query, message_format, one, page_of
 from integrations.gmail.fake.resources import StoredMessage, parse_attachment_id
@@ -46,6 +47,9 @@ class FakeGmail(FakeService):
         self.send_as = (group,) if send_as is None else send_as
         self.rate_limit_status = rate_limit_status
         self.retry_after_header = retry_after_header
+        self._listing_cache: tuple[tuple, list[StoredMessage]] | None = None
+        # Google's token endpoint, served here too; the API accepts what it issues.
+        self.oauth = oauth.TokenEndpoint()
         self.seed(messages, mailbox, seed_value)
 
     def seed(self, messages: int = 40, mailbox: str | None = None, seed_value: int = 0) -> None:
@@ -94,11 +98,31 @@ class FakeGmail(FakeService):
         return errors.backend_error(500)
 
     def respond(self, request: Request) -> Response:
+        if request.path == batch.PATH:
+            return batch.answer(request, self._respond_logged)
+        if request.path == oauth.PATH:
+            return self.oauth.answer(request)
+        return self._respond_one(request)
+
+    def _respond_logged(self, request: Request) -> Response:
+        """One call of a batch, logged as its own request (Google splits batches likewise)."""
+        resp = self._respond_one(request)
+        self.request_log.append(RequestRecord(time.monotonic(), request.method,
+                                              self.log_path(request), resp.status))
+        return resp
+
+    def _respond_one(self, request: Request) -> Response:
+        try:
+            return self._route(request)
+        except Exception as exc:  # noqa: BLE001 - inside a batch, one part's bug is one 500
+            return self.internal_error(exc)
+
+    def _route(self, request: Request) -> Response:
         m = PREFIX.fullmatch(request.path)
         if not m:
             return errors.no_such_path(request.path)
         token = request.bearer_token()
-        if not self.credential_ok(token):
+        if not (self.credential_ok(token) or self.oauth.valid(token)):
             return errors.unauthenticated(missing=token is None)
         user_id, rest = m.groups()
         if user_id != "me" and user_id.lower() != self.mailbox.address:
@@ -134,13 +158,22 @@ class FakeGmail(FakeService):
     def _matching(self, query: Query) -> list[StoredMessage]:
         """Messages matching q and labelIds, newest first, as messages.list orders them."""
         box = self.mailbox
-        pred, anywhere = compile_query(one(query, "q") or "", time.time(), box.label_index())
-        anywhere |= one(query, "includeSpamTrash") == "true"
-        label_ids = query.get("labelIds", [])
+        q, label_ids = one(query, "q") or "", query.get("labelIds", [])
+        spam_trash = one(query, "includeSpamTrash") == "true"
+        # Paging through a large listing would otherwise search the whole mailbox once per
+        # page; a search stays valid until the mailbox changes (relative dates: 30 s).
+        key = (id(box), box.history_id, len(box.messages), q, tuple(label_ids), spam_trash,
+               int(time.time() // 30))
+        if self._listing_cache and self._listing_cache[0] == key:
+            return self._listing_cache[1]
+        pred, anywhere = compile_query(q, time.time(), box.label_index())
+        anywhere |= spam_trash
         found = [m for m in box.messages.values()
                  if all(lab in m.labels for lab in label_ids) and pred(m)
                  and (anywhere or not any(h in m.labels for h in HIDDEN))]
-        return sorted(found, key=lambda m: (m.internal_ms, m.id), reverse=True)
+        found.sort(key=lambda m: (m.internal_ms, m.id), reverse=True)
+        self._listing_cache = (key, found)
+        return found
 
     def _list_messages(self, request: Request, query: Query) -> Response:
         found = self._matching(query)
