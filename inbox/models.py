@@ -277,6 +277,8 @@ class Thread(models.Model):
         indexes = [
             # The list walks one of these in order (keyset) and filters the rest on the way.
             models.Index(fields=["last_message_at", "id"], name="inbox_thread_recent"),
+            # What changed since a mark: the reports' figures are brought up to date from it.
+            models.Index(fields=["updated_at"], name="inbox_thread_changed"),
             models.Index(fields=["status", "last_message_at", "id"], name="inbox_thread_status"),
             models.Index(fields=["assignee", "last_message_at", "id"],
                          name="inbox_thread_assignee"),
