@@ -12,6 +12,7 @@ urlpatterns = [
     path("access/requests/<int:pk>/approve/", views.approve_request, name="approve"),
     path("access/requests/<int:pk>/decline/", views.decline_request, name="decline"),
     path("access/requests/<int:pk>/withdraw/", views.withdraw_request, name="withdraw"),
+    path("account/preferences/", views.preferences, name="preferences"),
     path("account/tokens/", views.token_list, name="tokens"),
     path("account/tokens/new/", views.create_token, name="create-token"),
     path("account/tokens/<int:pk>/revoke/", views.revoke_token, name="revoke-token"),

@@ -5,9 +5,12 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from people import audit, timezones
+from people.models import AgentProfile
 from people.roles import (
     ADMIN,
     ALL_ROLES,
@@ -149,3 +152,32 @@ def revoke_token(request, pk: int):
                         reason="revoked by its owner" if by_owner else "revoked by an admin")
     messages.success(request, f"Token {token.key_prefix}… revoked.")
     return redirect("accounts:tokens")
+
+
+@role_required(*CONSOLE_ROLES)
+def preferences(request):
+    """The person's own settings: today, the zone their times are shown in."""
+    profile, _ = AgentProfile.objects.get_or_create(user=request.user)
+    error, status = "", 200
+    if request.method == "POST":
+        zone = request.POST.get("time_zone", "").strip()
+        try:
+            timezones.validate_zone(zone)
+        except ValidationError as exc:
+            error, status = " ".join(exc.messages), 400
+        else:
+            if zone != profile.time_zone:
+                with transaction.atomic():
+                    audit.record(actor=request.user, verb="preferences",
+                                 subject=audit.subject_of("user", request.user.pk),
+                                 summary=f"time zone {profile.time_zone or 'team'} -> "
+                                         f"{zone or 'team'}",
+                                 changes={"time_zone": [profile.time_zone, zone]})
+                    profile.time_zone = zone
+                    profile.save(update_fields=["time_zone"])
+            timezones.remember(request, zone or timezones.default_zone())
+            messages.success(request, f"Times are now shown in {zone or timezones.default_zone()}.")
+            return redirect("accounts:preferences")
+    return render(request, "accounts/preferences.html", {
+        "zones": timezones.zone_names(), "current": profile.time_zone, "error": error,
+        "default_zone": timezones.default_zone()}, status=status)

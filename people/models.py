@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .timezones import validate_zone
+
 
 class Team(models.Model):
     """A group of people work can belong to (Zendesk's "group")."""
@@ -43,6 +45,9 @@ class AgentProfile(models.Model):
     )
     zendesk_id = models.BigIntegerField(null=True, blank=True, unique=True,
                                         help_text="Zendesk user id")
+    time_zone = models.CharField(
+        max_length=64, blank=True, validators=[validate_zone],
+        help_text="Times are shown in this zone (e.g. Europe/Berlin); empty: the team's.")
 
     def __str__(self) -> str:
         return f"{self.user} ({self.team or 'no team'})"

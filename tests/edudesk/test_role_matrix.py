@@ -86,6 +86,7 @@ MATRIX = {
     "accounts:approve": ("post", "/access/requests/999/approve/", ADMIN_ONLY),
     "accounts:decline": ("post", "/access/requests/999/decline/", ADMIN_ONLY),
     "accounts:withdraw": ("post", "/access/requests/999/withdraw/", ADMIN_ONLY),
+    "accounts:preferences": ("get", "/account/preferences/", CONSOLE),
     "accounts:tokens": ("get", "/account/tokens/", CONSOLE),
     "accounts:create-token": ("post", "/account/tokens/new/", CONSOLE),
     "accounts:revoke-token": ("post", "/account/tokens/999/revoke/", CONSOLE),

@@ -190,6 +190,27 @@ def test_search_has_trigram_indexes_on_postgresql():
                      "ticket_requester_name_trgm"}
 
 
+def test_search_on_sqlite_uses_the_fts5_index_and_follows_every_write(agent):
+    if connection.vendor != "sqlite":
+        pytest.skip("the FTS5 index exists on SQLite only")
+    view = View.objects.create(slug="all", name="All")
+    exam = TicketFactory(subject="Passed the XYLO-EXAM, no badge", requester_name="Zoë Ndlovu")
+    TicketFactory(subject="Wrong email on my badge", requester_email="q@quote.example")
+    Ticket.objects.bulk_create([Ticket(subject=f"Bulk {i} invoice", status="open")
+                                for i in range(3)])
+    with CaptureQueriesContext(connection) as run:
+        assert _ids(view, agent, q="xylo-exam, NO") == [exam.pk]
+    assert "tickets_ticket_fts MATCH" in run.captured_queries[-1]["sql"]
+    assert _ids(view, agent, q="zoë ndl") == [exam.pk]
+    assert len(_ids(view, agent, q="invoice")) == 3  # bulk inserts are indexed too
+    assert _ids(view, agent, q='say "hi"') == []  # quotes are text, not FTS syntax
+    Ticket.objects.filter(pk=exam.pk).update(subject="Certificate renewal")
+    assert _ids(view, agent, q="xylo") == [] and _ids(view, agent, q="renewal") == [exam.pk]
+    Ticket.objects.filter(pk=exam.pk).delete()
+    assert _ids(view, agent, q="renewal") == []
+    assert len(_ids(view, agent, q="no")) >= 1  # under three characters: a plain scan
+
+
 def test_ld_agents_list_page_costs_the_same_queries_whatever_the_data(client, ld_agent):
     client.force_login(ld_agent)
     free = form("Free Training")
