@@ -14,7 +14,7 @@ from integrations.models import SyncState
 from integrations.syncdriver import LeaseLost, Pass, Progress, Run, RunResult, Step
 from tickets.models import Comment, Ticket
 
-from . import catalog, mapping
+from . import catalog, mapping, upstream_history
 from .client import ZendeskClient
 from .conf import get_client
 from .mapping import Lookups, Malformed
@@ -173,11 +173,17 @@ class ZendeskSource:
         # Only what changed upstream since we last saw it: a repeated item (pages overlap, and
         # our own writes come back) must neither step back nor undo an agent's change that
         # is still on its way to Zendesk.
-        fresh = [Ticket(**v) for ext, v in rows.items()
+        newer = [v for ext, v in rows.items()
                  if stored.get(ext) is None or v["upstream_updated_at"] > stored[ext]]
-        Ticket.objects.bulk_create(fresh, update_conflicts=True, unique_fields=["zendesk_id"],
+        before = upstream_history.current(v["zendesk_id"] for v in newer
+                                          if stored.get(v["zendesk_id"]) is not None)
+        Ticket.objects.bulk_create([Ticket(**v) for v in newer], update_conflicts=True,
+                                   unique_fields=["zendesk_id"],
                                    update_fields=TICKET_UPDATE_FIELDS, batch_size=500)
-        counts["tickets"] += len(fresh)
+        changed = upstream_history.record(before, newer)
+        if changed:
+            counts["changed_in_zendesk"] += changed
+        counts["tickets"] += len(newer)
         return counts
 
     def _local_tickets(self, ids: set[int], counts: Counter) -> dict[int, int]:

@@ -10,7 +10,7 @@ from integrations.models import SyncState
 from integrations.zendesk import conf, sync
 from integrations.zendesk.fake import MISSING
 from integrations.zendesk.models import ZendeskUser
-from people.models import AgentProfile, Team
+from people.models import AgentProfile, AuditEvent, Team
 from tickets.models import Comment, Macro, Ticket, TicketForm
 
 from .conftest import open_ids
@@ -91,6 +91,28 @@ def test_incremental_sync_brings_in_upstream_changes(fake_zendesk, agent):
     assert ticket.upstream_updated_at > stamp
     note = ticket.comments.get(body_html__contains="Moved to hold")
     assert not note.is_public and note.author == agent  # Zendesk user 1001 is Ada
+
+
+def test_changes_made_in_zendesk_appear_in_the_history_as_from_zendesk(fake_zendesk, agent,
+                                                                        agent_client):
+    sync.run_sync()
+    tid = open_ids(fake_zendesk, 1)[0]
+    ticket = Ticket.objects.get(zendesk_id=tid)
+    status = "hold" if ticket.status != "hold" else "pending"
+    fake_zendesk.upstream_update(tid, status=status, priority="urgent")
+
+    result = sync.run_sync()
+
+    assert result.counts["changed_in_zendesk"] == 1
+    [line] = AuditEvent.objects.filter(subject=f"ticket:{ticket.pk}", verb="zendesk_update")
+    assert line.actor is None
+    assert line.changes["status"] == [ticket.get_status_display(), status.title()]
+    assert line.changes["priority"][1] == "Urgent"
+    page = agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "Changed in Zendesk: status" in page and "System:" not in page
+    # The same pages again, and our own writes coming back, add nothing.
+    sync.run_sync()
+    assert AuditEvent.objects.filter(verb="zendesk_update").count() == 1
 
 
 class Crash(Exception):
