@@ -227,6 +227,9 @@ def ticket_for(user, ticket_id: int) -> Ticket:
     return ticket
 
 
+UNDELIVERED = (OutboxMessage.State.FAILED, OutboxMessage.State.CONFLICT)
+
+
 def ticket_detail(user, ticket_id: int) -> Ticket:
     """A ticket with its conversation, history and deliveries, in four queries."""
     return _with_activity(ticket_for(user, ticket_id))
@@ -245,6 +248,16 @@ def _with_activity(ticket: Ticket) -> Ticket:
     )
     ticket.history = list(audit.history(ticket.subject_key))
     ticket.deliveries = deliveries(ticket.subject_key)
+    # A reply Zendesk refused is marked on the comment itself: the agent must not believe
+    # the customer has it. The newest delivery of each comment decides.
+    latest: dict[int, OutboxMessage] = {}
+    for row in ticket.deliveries:
+        comment_pk = row.payload.get("comment_pk") if isinstance(row.payload, dict) else None
+        if isinstance(comment_pk, int):
+            latest.setdefault(comment_pk, row)
+    for comment in ticket.conversation:
+        row = latest.get(comment.pk)
+        comment.undelivered = row if row is not None and row.state in UNDELIVERED else None
     return ticket
 
 

@@ -77,6 +77,14 @@
       });
       loader.closest(".images-held").remove();
     }
+    // "Copy text" on a reply that did not reach the customer: the agent keeps their words.
+    const copy = event.target.closest("[data-copy]");
+    if (copy && navigator.clipboard) {
+      const source = document.getElementById(copy.dataset.copy);
+      navigator.clipboard.writeText(source ? source.innerText : "").then(function () {
+        copy.textContent = "Copied";
+      });
+    }
     const row = event.target.closest("tr[data-href]");
     if (row && !event.target.closest("a")) window.location = row.dataset.href;
   });

@@ -257,3 +257,41 @@ def test_without_configuration_the_delivery_fails_visibly(fake_zendesk, agent, s
     deliver_all()
     message = OutboxMessage.objects.get(subject=ticket.subject_key)
     assert message.state == "failed" and "not configured" in message.last_error
+
+
+def test_a_reply_zendesk_refused_is_marked_on_the_comment_itself(fake_zendesk, agent,
+                                                                 agent_client):
+    ticket = synced_ticket(fake_zendesk)
+    # Closed in Zendesk meanwhile: Zendesk refuses any update of a closed ticket.
+    fake_zendesk.upstream_update(ticket.zendesk_id, status="solved")
+    fake_zendesk.upstream_update(ticket.zendesk_id, status="closed")
+    comment = services.add_comment(ticket_id=ticket.pk, actor=agent, public=True,
+                                   body="Your badge is on its way")
+    deliver_all()
+
+    def marker() -> str:
+        page = agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
+        found = page[page.index(f'id="comment-body-{comment.pk}"'):]
+        return found[:found.index("</div>", found.index('class="undelivered"'))]
+
+    message = OutboxMessage.objects.get(subject=ticket.subject_key)
+    assert message.state == "conflict"  # Zendesk's version moved on first
+    assert "Not sent to the customer" in marker()
+    assert ">Send anyway<" in marker()
+
+    assert outbox.retry_now(message_id=message.pk, subject=ticket.subject_key)
+    deliver_all()
+    message.refresh_from_db()
+    assert message.state == "failed" and "closed" in message.last_error.lower()
+    shown = marker()
+    assert "Not sent to the customer" in shown and "closed prevents ticket update" in shown
+    assert f'data-copy="comment-body-{comment.pk}"' in shown
+    assert "Create a follow-up in Zendesk" in shown and ">Retry<" not in shown
+
+
+def test_a_delivered_reply_carries_no_marker(fake_zendesk, agent, agent_client):
+    ticket = synced_ticket(fake_zendesk)
+    services.add_comment(ticket_id=ticket.pk, actor=agent, public=True, body="All set")
+    deliver_all()
+    page = agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "All set" in page and 'class="undelivered"' not in page
