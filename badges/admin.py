@@ -6,7 +6,16 @@ from django.urls import reverse
 
 from edudesk.admin_site import AdminRoleModelAdmin
 
-from .models import Audience, Badge, BadgeTemplate, Certification, ResultSender, Submission, TemplateRequest
+from .models import (
+    Audience,
+    Badge,
+    BadgeTemplate,
+    BulkIssue,
+    Certification,
+    ResultSender,
+    Submission,
+    TemplateRequest,
+)
 from .webhooks import example_request
 
 
@@ -105,3 +114,13 @@ class TemplateRequestAdmin(AdminRoleModelAdmin):
         if not change:
             obj.requested_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(BulkIssue)
+class BulkIssueAdmin(ReadOnlyAdmin):
+    """CSV uploads and how far they got; the agents' page is /badges/bulk/."""
+
+    list_display = ["filename", "state", "total", "position", "queued", "skipped", "refused",
+                    "created_by", "created_at"]
+    list_filter = ["state"]
+    exclude = ["rows"]  # every validated row: too big to show

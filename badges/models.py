@@ -205,6 +205,8 @@ class Badge(models.Model):
                                       help_text="The badge revoked so this one could be issued")
     submission = models.ForeignKey(Submission, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="badges")
+    bulk = models.ForeignKey("BulkIssue", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="badges", help_text="The CSV upload that issued it")
     # Ours for badges EduDesk issues (a retry after a lost answer finds the badge by it);
     # empty for badges issued elsewhere.
     issuer_earner_id = models.CharField(max_length=64, unique=True, null=True, blank=True,
@@ -222,6 +224,10 @@ class Badge(models.Model):
             # An earner's badges, and whether one of a template is live for them.
             models.Index(fields=["recipient_email", "template"], name="badge_recipient"),
             models.Index(fields=["lane"], name="badge_lane"),
+            # Reports: a month's badges counted from the index alone, and what changed since.
+            models.Index(fields=["issued_at", "template", "state", "id"],
+                         name="badge_issued_month"),
+            models.Index(fields=["updated_at"], name="badge_changed"),
         ]
         ordering = ["-created_at", "-id"]
 
@@ -281,3 +287,51 @@ class TemplateRequest(models.Model):
                 raise ValidationError({"status": "Approve the design before creating the template."})
         elif self.status == self.Status.CREATED:
             raise ValidationError({"status": "A new request starts as requested."})
+
+
+class BulkIssue(models.Model):
+    """One CSV upload: its validated rows, then how far issuing them has got.
+
+    `rows` holds what validation kept ([line, template pk, email, first, last, issued_at,
+    expires_at]); the task walks them from `position`, saved with every chunk it queues, so
+    a worker killed mid-run resumes where the last committed chunk ended.
+    """
+
+    class State(models.TextChoices):
+        PREVIEW = "preview", "Validated, waiting for confirmation"
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    filename = models.CharField(max_length=255, blank=True)
+    file_sha256 = models.CharField(max_length=64)
+    rows = models.JSONField(default=list)
+    total = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0, help_text="Rows handled so far")
+    queued = models.PositiveIntegerField(default=0, help_text="Badges queued for Credly")
+    skipped = models.PositiveIntegerField(default=0, help_text="Rows whose earner held the badge")
+    refused = models.PositiveIntegerField(default=0, help_text="Rows the issue refused")
+    problems = models.JSONField(default=list, blank=True,
+                                help_text="Refused rows: [line, message], the first few hundred")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PREVIEW)
+    last_error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Bulk issue {self.pk} ({self.filename}, {self.total} rows, {self.state})"
+
+    @property
+    def subject_key(self) -> str:
+        return f"bulk:{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)

@@ -22,7 +22,7 @@ from integrations.models import OutboxMessage
 from people import audit
 
 from . import selectors
-from .models import Badge, BadgeTemplate, Certification, ResultSender, Submission
+from .models import Badge, BadgeTemplate, BulkIssue, Certification, ResultSender, Submission
 
 CREDLY = "credly"
 RECONCILIATION_SUBJECT = "badges:reconciliation"
@@ -53,7 +53,7 @@ def _enqueue(badge: Badge, action: str, **payload: Any) -> OutboxMessage:
 
 def _new_badge(*, template: BadgeTemplate, email: str, first_name: str, last_name: str,
                issued_at: datetime, submission: Submission | None, lane_of: Badge | None = None,
-               **links: Badge) -> Badge:
+               **links: Any) -> Badge:
     badge = Badge.objects.create(
         template=template, recipient_email=email, recipient_first_name=first_name,
         recipient_last_name=last_name, issued_at=issued_at, submission=submission,
@@ -64,16 +64,39 @@ def _new_badge(*, template: BadgeTemplate, email: str, first_name: str, last_nam
     return badge
 
 
+def _queue_issue(*, template: BadgeTemplate, email: str, first_name: str, last_name: str,
+                 issued_at: datetime, actor, submission: Submission | None = None,
+                 expires_at: datetime | None = None, bulk: BulkIssue | None = None,
+                 note: str = "") -> Badge:
+    """The badge row, its issue in the outbox and its audit line; the caller has checked."""
+    badge = _new_badge(template=template, email=email, first_name=first_name,
+                       last_name=last_name, issued_at=issued_at, submission=submission,
+                       expires_at=expires_at, bulk=bulk)
+    _enqueue(badge, "issue", badge_id=badge.pk)
+    audit.record(actor=actor, verb="issue", subject=badge.subject_key,
+                 summary=f"Issue of “{template.name}” to {email} queued{note}",
+                 changes={"template": template.credly_id, "recipient_email": email,
+                          "submission": submission.pk if submission else None,
+                          **({"bulk": bulk.pk} if bulk else {})})
+    return badge
+
+
+def _names(first_name: str, last_name: str) -> tuple[str, str]:
+    first, last = (first_name or "").strip(), (last_name or "").strip()
+    if not first or not last:
+        raise ValidationError({"recipient_name": "Credly needs the earner's first and last name."})
+    return first, last
+
+
 @transaction.atomic
 def issue_badge(*, template: BadgeTemplate, recipient_email: str, recipient_first_name: str,
                 recipient_last_name: str, actor=None, submission: Submission | None = None,
-                issued_at: datetime | None = None) -> Badge:
+                issued_at: datetime | None = None, expires_at: datetime | None = None) -> Badge:
     """Queue the issue of `template` to one earner; refused if the template cannot issue or
-    the earner already holds a live badge of it (unless the template allows duplicates)."""
+    the earner already holds a live badge of it (unless the template allows duplicates).
+    `expires_at` None takes the template's default."""
     email = _email(recipient_email)
-    first, last = recipient_first_name.strip(), recipient_last_name.strip()
-    if not first or not last:
-        raise ValidationError({"recipient_name": "Credly needs the earner's first and last name."})
+    first, last = _names(recipient_first_name, recipient_last_name)
     # Locked so that two results of one earner arriving together cannot both pass the
     # duplicate check below.
     template = BadgeTemplate.objects.select_for_update().get(pk=template.pk)
@@ -84,14 +107,35 @@ def issue_badge(*, template: BadgeTemplate, recipient_email: str, recipient_firs
     if held is not None and not template.allows_duplicates:
         raise ValidationError({"recipient_email": f"{email} already holds “{template.name}” "
                                                   f"({held.subject_key}, {held.state})."})
-    badge = _new_badge(template=template, email=email, first_name=first, last_name=last,
-                       issued_at=issued_at or timezone.now(), submission=submission)
-    _enqueue(badge, "issue", badge_id=badge.pk)
-    audit.record(actor=actor, verb="issue", subject=badge.subject_key,
-                 summary=f"Issue of “{template.name}” to {email} queued",
-                 changes={"template": template.credly_id, "recipient_email": email,
-                          "submission": submission.pk if submission else None})
-    return badge
+    return _queue_issue(template=template, email=email, first_name=first, last_name=last,
+                        issued_at=issued_at or timezone.now(), actor=actor,
+                        submission=submission, expires_at=expires_at)
+
+
+def issue_for_submission(*, submission_id: int, actor=None) -> Badge:
+    """The reconciliation's one-click issue: the result's certification badge to its earner."""
+    submission = Submission.objects.select_related("certification__badge_template").filter(
+        pk=submission_id).first()
+    if submission is None:
+        raise ValidationError({"submission": "This result no longer exists."})
+    if not submission.passed:
+        raise ValidationError({"submission": "This result did not pass; it earns no badge."})
+    return issue_badge(template=submission.certification.badge_template,
+                       recipient_email=submission.earner_email,
+                       recipient_first_name=submission.earner_first_name,
+                       recipient_last_name=submission.earner_last_name, actor=actor,
+                       submission=submission, issued_at=submission.submitted_at)
+
+
+def retry_delivery(*, badge_id: int, message_id: int, actor=None) -> bool:
+    """An agent's retry of a badge's failed Credly delivery (its lane's row), with a line in
+    the trail; False when that row is not failed (sent meanwhile, or queued already)."""
+    badge = Badge.objects.filter(pk=badge_id).first()
+    if badge is None or not outbox.retry_now(message_id=message_id, subject=badge.lane):
+        return False
+    audit.record(actor=actor, verb="retry", subject=badge.subject_key,
+                 summary="Failed Credly delivery queued again", changes={"outbox": message_id})
+    return True
 
 
 @transaction.atomic
@@ -268,3 +312,115 @@ def reconcile(*, now: datetime | None = None, grace: timedelta | None = None) ->
                              f"{minutes} minutes; the team was told on Slack",
                      changes={"submissions": [s.pk for s in missing[:500]]})
     return missing
+
+
+# ---- bulk issue from a CSV -------------------------------------------------------------------
+BULK_CHUNK = 250
+SHOWN_PROBLEMS = 300
+
+
+@transaction.atomic
+def create_bulk_issue(*, rows: list[list], filename: str, file_sha256: str,
+                      actor=None) -> BulkIssue:
+    """Keep a validated file's rows (badges.bulk.validate) until the agent confirms."""
+    bulk = BulkIssue.objects.create(filename=filename[:255], file_sha256=file_sha256,
+                                    rows=rows, total=len(rows), created_by=actor)
+    audit.record(actor=actor, verb="bulk_upload", subject=bulk.subject_key,
+                 summary=f"{filename}: {len(rows)} valid rows, waiting for confirmation",
+                 changes={"sha256": file_sha256, "rows": len(rows)})
+    return bulk
+
+
+def start_bulk_issue(*, bulk_id: int, actor=None) -> BulkIssue:
+    """Confirmed (or resumed after a worker died): a task issues the rows not yet handled."""
+    with transaction.atomic():
+        bulk = BulkIssue.objects.select_for_update().defer("rows").filter(pk=bulk_id).first()
+        if bulk is None:
+            raise ValidationError({"bulk": "This upload no longer exists."})
+        if bulk.state == BulkIssue.State.DONE:
+            raise ValidationError({"bulk": "This upload has been issued already."})
+        resumed = bulk.state != BulkIssue.State.PREVIEW
+        bulk.state, bulk.last_error = BulkIssue.State.QUEUED, ""
+        bulk.save(update_fields=["state", "last_error"])
+        audit.record(actor=actor, verb="bulk_start", subject=bulk.subject_key,
+                     summary=f"{'Resumed at row ' + str(bulk.position + 1) if resumed else 'Confirmed'}"
+                             f": {bulk.total - bulk.position} rows to go")
+        transaction.on_commit(lambda: _send_bulk_task(bulk.pk), robust=True)
+    return bulk
+
+
+def _send_bulk_task(bulk_id: int) -> None:
+    from .tasks import issue_bulk
+
+    issue_bulk.delay(bulk_id)
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _issue_chunk(bulk: BulkIssue, rows: list[list], start: int) -> bool:
+    """Queue the badges of rows[start:start + BULK_CHUNK] in one transaction, with the new
+    position; False when another worker had already handled them."""
+    with transaction.atomic():
+        locked = BulkIssue.objects.select_for_update().defer("rows").get(pk=bulk.pk)
+        if locked.position != start:
+            return False
+        chunk = rows[start:start + BULK_CHUNK]
+        templates = {t.pk: t for t in BadgeTemplate.objects.select_for_update().filter(
+            pk__in={row[1] for row in chunk})}
+        held = set(Badge.objects.filter(
+            template_id__in=list(templates), recipient_email__in={row[2] for row in chunk},
+            state__in=Badge.LIVE_STATES).values_list("template_id", "recipient_email"))
+        for line, template_id, email, first, last, issued_at, expires_at in chunk:
+            template = templates.get(template_id)
+            if (template_id, email) in held:
+                # A re-run of the same file, or an earner who got it meanwhile.
+                locked.skipped += 1
+                continue
+            if template is None or template.state != BadgeTemplate.State.ACTIVE:
+                locked.refused += 1
+                if len(locked.problems) < SHOWN_PROBLEMS:
+                    locked.problems.append([line, "the template cannot issue badges any more"])
+                continue
+            _queue_issue(template=template, email=email, first_name=first, last_name=last,
+                         issued_at=_when(issued_at) or timezone.now(),
+                         expires_at=_when(expires_at), actor=bulk.created_by, bulk=bulk,
+                         note=f" (bulk {bulk.pk}, line {line})")
+            held.add((template_id, email))
+            locked.queued += 1
+        locked.position = start + len(chunk)
+        locked.save(update_fields=["position", "queued", "skipped", "refused", "problems"])
+    return True
+
+
+def run_bulk_issue(*, bulk_id: int) -> BulkIssue:
+    """Issue an upload's rows from where it stands, a chunk per transaction: a worker that
+    dies loses at most its open chunk, and running again (or the same file again) queues only
+    what no earner holds yet."""
+    bulk = BulkIssue.objects.filter(pk=bulk_id).first()
+    if bulk is None or bulk.state in (BulkIssue.State.PREVIEW, BulkIssue.State.DONE):
+        return bulk
+    BulkIssue.objects.filter(pk=bulk.pk).update(state=BulkIssue.State.RUNNING,
+                                                started_at=bulk.started_at or timezone.now())
+    rows = bulk.rows
+    try:
+        position = BulkIssue.objects.values_list("position", flat=True).get(pk=bulk.pk)
+        while position < len(rows):
+            _issue_chunk(bulk, rows, position)
+            position = BulkIssue.objects.values_list("position", flat=True).get(pk=bulk.pk)
+    except Exception as exc:
+        BulkIssue.objects.filter(pk=bulk.pk).update(state=BulkIssue.State.FAILED,
+                                                    last_error=str(exc)[:1000])
+        raise
+    with transaction.atomic():
+        done = BulkIssue.objects.select_for_update().defer("rows").get(pk=bulk.pk)
+        if done.state != BulkIssue.State.DONE:
+            done.state, done.finished_at = BulkIssue.State.DONE, timezone.now()
+            done.save(update_fields=["state", "finished_at"])
+            audit.record(actor=done.created_by, verb="bulk_done", subject=done.subject_key,
+                         summary=f"{done.filename}: {done.queued} badges queued, {done.skipped} "
+                                 f"already held, {done.refused} refused",
+                         changes={"queued": done.queued, "skipped": done.skipped,
+                                  "refused": done.refused})
+    return done

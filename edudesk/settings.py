@@ -7,6 +7,7 @@ transport, a file cache. Production sets DATABASE_URL (PostgreSQL) and REDIS_URL
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Created when the application starts (edudesk.apps), never at import.
@@ -48,6 +49,8 @@ INSTALLED_APPS = [
     "tickets",
     "inbox",
     "badges",
+    "reports",
+    "suggestions",
     "demo",
 ]
 
@@ -101,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "people.roles.roles_context",
                 "inbox.views.inbox_context",
+                "badges.views.badges_context",
             ],
         },
     },
@@ -182,6 +186,23 @@ CELERY_BEAT_SCHEDULE = {
     "inbox-plan-rotations": {"task": "inbox.tasks.plan_rotations", "schedule": 3600.0},
     "inbox-shift-reminders": {"task": "inbox.tasks.remind_shifts", "schedule": 900.0},
     "inbox-overdue": {"task": "inbox.tasks.flag_overdue", "schedule": 300.0},
+    # Suggestions retrained from the desk's history; tickets and threads the syncs changed
+    # (in bulk, without signals) get theirs recomputed.
+    "suggestions-train": {"task": "suggestions.tasks.train",
+                          "schedule": env.float("SUGGESTIONS_TRAIN_SECONDS", default=21600.0)},
+    "suggestions-refresh": {"task": "suggestions.tasks.refresh",
+                            "schedule": env.float("SUGGESTIONS_REFRESH_SECONDS", default=60.0)},
+    # On the 1st, after midnight in the team's zone (07:15 UTC is 00:15 MST, 01:15 MDT): the
+    # closed month's certification figures frozen, then the managers' Slack summaries.
+    "reports-freeze-month": {"task": "reports.tasks.freeze_last_month",
+                             "schedule": crontab(minute=15, hour=7, day_of_month=1)},
+    "reports-monthly-summary": {"task": "reports.tasks.send_monthly_summaries",
+                                "schedule": crontab(minute=30, hour=14, day_of_month=1)},
+    # The reports' own figures (monthly badge counts, per-thread and per-ticket figures):
+    # brought up to date each minute, worked out again nightly.
+    "reports-refresh-counts": {"task": "reports.tasks.refresh_counts", "schedule": 60.0},
+    "reports-rebuild-counts": {"task": "reports.tasks.rebuild_counts",
+                               "schedule": crontab(minute=40, hour=9)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

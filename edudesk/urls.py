@@ -13,6 +13,7 @@ from .health import healthz
 api_patterns = [
     path("", include("accounts.api_urls")),
     path("", include("tickets.api_urls")),
+    path("", include("reports.api_urls")),
 ]
 
 urlpatterns = [
@@ -21,8 +22,10 @@ urlpatterns = [
     path("", include("integrations.credly.urls")),
     path("", include("badges.urls")),
     path("", include("inbox.urls")),
+    path("", include("suggestions.urls")),
     path("", include("integrations.gmail.urls")),
     path("", include("accounts.urls")),
+    path("", include("reports.urls")),
     *oidc_urlpatterns,
     path("api/v1/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Max, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -322,3 +322,45 @@ def feed_by_token(token: str) -> CalendarFeed | None:
 def active_feed(rotation: Rotation, user) -> CalendarFeed | None:
     return CalendarFeed.objects.filter(rotation=rotation, user=user,
                                        revoked_at__isnull=True).first()
+
+
+def team_time_zone() -> str:
+    """The team's time zone, the inbox rotation's (America/Denver by default): where its
+    days, weeks and months begin for reports."""
+    rotation = inbox_rotation()
+    return rotation.time_zone if rotation else DEFAULT_TIME_ZONE
+
+
+# ---- reads for reports ------------------------------------------------------------------------
+THREAD_FIGURE_FIELDS = ("id", "created_at", "asked_at", "responded_at", "first_response_due_at",
+                        "category_id", "assignee_id", "status")
+
+
+def thread_change_mark() -> tuple[datetime | None, int | None]:
+    """The newest change time and the highest id of threads: when neither moved, no figure did."""
+    found = Thread.objects.aggregate(changed=Max("updated_at"), last_id=Max("id"))
+    return found["changed"], found["last_id"]
+
+
+def threads_changed(*, since: datetime | None, after_id: int):
+    """Threads changed after `since` or added after `after_id` (every thread when `since`
+    is None), as tuples of THREAD_FIGURE_FIELDS, streamed."""
+    threads = Thread.objects.all() if since is None else Thread.objects.filter(
+        Q(updated_at__gt=since) | Q(id__gt=after_id))
+    return threads.order_by().values_list(*THREAD_FIGURE_FIELDS).iterator(chunk_size=5000)
+
+
+def duty_by_week(first: date, last: date) -> dict[date, str]:
+    """Monday -> the name of who was on duty that week in the inbox rotation (two queries)."""
+    rotation = inbox_rotation()
+    if rotation is None:
+        return {}
+    weeks = shift_map(rotation, first, last)
+    names = {user.pk: user.get_full_name() or user.get_username() for user in
+             get_user_model().objects.filter(pk__in={m for m in weeks.values() if m})}
+    return {week: names.get(member, "") for week, member in weeks.items() if member}
+
+
+def report_business_hours() -> BusinessHours:
+    """The inbox rotation's business hours, as its deadlines use them."""
+    return business_hours(inbox_rotation())

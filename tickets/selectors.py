@@ -1,15 +1,18 @@
 """Reads for the console and the API; each decides its joins once, here."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import TruncWeek
 from django.http import Http404
 
 from integrations import outbox
 from integrations.models import OutboxMessage
 from people import audit
-from people.models import AgentProfile
+from people.models import AgentProfile, AuditEvent
 from people.pagination import Page, after_key, keyset_page
 from people.roles import ADMIN, AGENT, LD_AGENT, MANAGER, roles_of
 
@@ -328,3 +331,68 @@ def routing_rules() -> list[RoutingRule]:
 def suggested_rule(ticket: Ticket, rules: list[RoutingRule]) -> RoutingRule | None:
     return next((rule for rule in rules if rule.matches(ticket)), None)
 
+
+
+# ---- reads for reports ------------------------------------------------------------------------
+TICKET_FIGURE_FIELDS = ("id", "created_at", "updated_at", "form_id", "tags", "status",
+                        "assignee_id")
+SOLVED_STATUSES = (Ticket.Status.SOLVED, Ticket.Status.CLOSED)
+
+
+def ticket_change_mark():
+    """The newest change time and the highest id of tickets: when neither moved, no figure did."""
+    found = Ticket.objects.aggregate(changed=Max("updated_at"), last_id=Max("id"))
+    return found["changed"], found["last_id"]
+
+
+def tickets_changed(*, since, after_id: int):
+    """Tickets changed after `since` or added after `after_id` (all when `since` is None), as
+    tuples of TICKET_FIGURE_FIELDS, streamed."""
+    tickets = Ticket.objects.all() if since is None else Ticket.objects.filter(
+        Q(updated_at__gt=since) | Q(id__gt=after_id))
+    return tickets.order_by().values_list(*TICKET_FIGURE_FIELDS).iterator(chunk_size=5000)
+
+
+def first_public_replies(ticket_ids: list[int]) -> dict[int, object]:
+    """Ticket id -> when an agent (a comment with an EduDesk author) first replied in public."""
+    return dict(Comment.objects.filter(ticket_id__in=ticket_ids, is_public=True,
+                                       author__isnull=False)
+                .values("ticket_id").annotate(first=Min("created_at")).order_by()
+                .values_list("ticket_id", "first"))
+
+
+def solves_in_trail(ticket_ids: list[int]) -> dict[int, tuple[object, int | None]]:
+    """Ticket id -> (when, by whom) it was last set to solved in EduDesk (the audit trail)."""
+    subjects = [f"ticket:{pk}" for pk in ticket_ids]
+    rows = (AuditEvent.objects.filter(subject__in=subjects, changes__status__1=Ticket.Status.SOLVED)
+            .order_by("subject", "created_at", "id").values_list("subject", "created_at", "actor_id"))
+    return {int(subject.split(":")[1]): (at, actor) for subject, at, actor in rows}
+
+
+def views_with_forms() -> list[View]:
+    """Views that select tickets by their form (and tags), most specific first: the first
+    that takes a ticket's form and tags is the view it belongs to, whatever its status."""
+    views = View.objects.filter(form__isnull=False).order_by("position", "name")
+    return sorted(views, key=lambda v: -(len(v.tags_all) + len(v.tags_none)))
+
+
+def view_of_ticket(views: list[View], form_id: int | None, tags: str) -> View | None:
+    held = set(tags.split())
+    return next((v for v in views if v.form_id == form_id and set(v.tags_all) <= held
+                 and not set(v.tags_none) & held), None)
+
+
+def routed_per_delegate(*, start, end, zone) -> list[dict]:
+    """Route actions in [start, end) per week (in `zone`) and whom they went to (a person or
+    team, or the channel consulted): rows {"week", "routed_to", "consulted", "count"}."""
+    return list(AuditEvent.objects.filter(verb="route", created_at__gte=start, created_at__lt=end)
+                .annotate(week=TruncWeek("created_at", tzinfo=zone),
+                          routed_to=KeyTextTransform("routed_to", "changes"),
+                          consulted=KeyTextTransform("consulted", "changes"))
+                .values("week", "routed_to", "consulted").annotate(count=Count("id"))
+                .order_by("week"))
+
+
+def names_of(user_ids) -> dict[int, str]:
+    return {u.pk: u.get_full_name() or u.get_username()
+            for u in get_user_model().objects.filter(pk__in=set(user_ids))}

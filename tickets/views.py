@@ -265,4 +265,5 @@ def heartbeat(request, pk: int):
         "ticket": ticket, "others": presence.others(pk, request.user),
         "deliveries": selectors.deliveries(ticket.subject_key),
         "changed": bool(seen) and seen != services.version_of(ticket),
+        "poll": True,  # the deliveries go out of band; the first render has them in place
     })

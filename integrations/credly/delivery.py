@@ -82,7 +82,8 @@ def issue(client: CredlyClient, message: OutboxMessage) -> dict[str, Any]:
         if _retried(message) and badge.issuer_earner_id else None
     answer = found or client.issue_badge(
         template_id, badge.recipient_email, badge.recipient_first_name,
-        badge.recipient_last_name, badge.issued_at, badge.issuer_earner_id)
+        badge.recipient_last_name, badge.issued_at, badge.issuer_earner_id,
+        badge.expires_at)  # None: the template's default
     return {**_record(badge, answer, "Found on Credly after a lost answer" if found
                       else "Issued on Credly"), "found_after_lost_answer": found is not None}
 

@@ -19,6 +19,8 @@
     all.forEach((r) => r.classList.remove("selected"));
     all[index].classList.add("selected");
     all[index].scrollIntoView({ block: "nearest" });
+    // Keyboard focus follows the selection, so Tab, Enter and screen readers agree with it.
+    all[index].querySelector("a[href]")?.focus({ preventScroll: true });
   }
 
   function focusReply(kind) {
@@ -34,6 +36,8 @@
       if (event.key === "Escape") event.target.blur();
       return;
     }
+    // Enter on a focused link or button (the skip link, a row's link) does what it says.
+    if (event.key === "Enter" && event.target.closest("a[href], button, summary")) return;
     const ticket = document.querySelector("[data-ticket]");
     if (pendingG) {
       pendingG = false;

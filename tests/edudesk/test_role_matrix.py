@@ -14,6 +14,7 @@ from tests.inbox.factories import ThreadFactory
 CONSOLE = {roles.AGENT, roles.LD_AGENT, roles.MANAGER, roles.ADMIN}
 ADMIN_ONLY = {roles.ADMIN}
 INBOX = {roles.AGENT, roles.MANAGER, roles.ADMIN}  # Education Services answers the inbox
+REPORTS = {roles.MANAGER, roles.ADMIN}
 SIGNED_IN = CONSOLE | {"none"}  # someone without a role may still ask for one
 PUBLIC = "public"
 
@@ -51,6 +52,20 @@ MATRIX = {
     "zendesk:webhook": ("post", "/hooks/zendesk/", PUBLIC),
     "credly:webhook": ("post", "/hooks/credly/", PUBLIC),
     "badges:certification-webhook": ("post", "/hooks/certifications/", PUBLIC),
+    # Badges: L&D agents read them (DESIGN.md), Education Services, managers, admins act.
+    "badges:dashboard": ("get", "/badges/", CONSOLE),
+    "badges:earner": ("get", "/badges/earner/?email=ada@example.com", CONSOLE),
+    "badges:badge": ("get", "/badges/999/", CONSOLE),
+    "badges:steps": ("get", "/badges/999/steps/", CONSOLE),
+    "badges:issue": ("get", "/badges/issue/", INBOX),
+    "badges:change-email": ("post", "/badges/999/email/", INBOX),
+    "badges:revoke": ("post", "/badges/999/revoke/", INBOX),
+    "badges:retry": ("post", "/badges/999/deliveries/999/retry/", INBOX),
+    "badges:issue-for-submission": ("post", "/badges/submissions/999/issue/", INBOX),
+    "badges:bulk-upload": ("get", "/badges/bulk/", INBOX),
+    "badges:bulk": ("get", "/badges/bulk/999/", INBOX),
+    "badges:bulk-start": ("post", "/badges/bulk/999/start/", INBOX),
+    "badges:bulk-progress": ("get", "/badges/bulk/999/progress/", INBOX),
     "inbox:list": ("get", "/inbox/", INBOX),
     "inbox:thread": ("get", "/inbox/threads/{th}/", INBOX),
     "inbox:insert-response": ("get", "/inbox/threads/{th}/composer/?response=1", INBOX),
@@ -68,6 +83,8 @@ MATRIX = {
     "inbox:create-feed": ("post", "/inbox/rotation/calendar-link/", INBOX),
     "inbox:revoke-feed": ("post", "/inbox/rotation/calendar-link/revoke/", INBOX),
     "inbox:ics": ("get", "/inbox/calendar/not-a-token.ics", PUBLIC),  # the token is the key
+    "suggestions:ticket-dismiss": ("post", "/tickets/{t}/suggestions/dismiss/", CONSOLE),
+    "suggestions:thread-dismiss": ("post", "/inbox/threads/{th}/suggestions/dismiss/", INBOX),
     "gmail:connection": ("get", "/connections/gmail/", ADMIN_ONLY),
     "gmail:status": ("get", "/connections/gmail/status/", ADMIN_ONLY),
     "gmail:full-sync": ("post", "/connections/gmail/full-sync/", ADMIN_ONLY),
@@ -95,6 +112,17 @@ MATRIX = {
     "api:tokens": ("get", "/api/v1/auth/tokens/", CONSOLE),
     "api:token-revoke": ("post", "/api/v1/auth/tokens/999/revoke/", CONSOLE),
     "api:audit-events": ("get", "/api/v1/audit-events/", ADMIN_ONLY),
+    "reports:index": ("get", "/reports/", REPORTS),
+    "reports:certifications": ("get", "/reports/certifications/", REPORTS),
+    "reports:certifications-csv": ("get", "/reports/certifications.csv", REPORTS),
+    "reports:subscription": ("post", "/reports/subscription/", REPORTS),
+    "api:report-certifications": ("get", "/api/v1/reports/certifications/", REPORTS),
+    "reports:inbox": ("get", "/reports/inbox/", REPORTS),
+    "reports:inbox-csv": ("get", "/reports/inbox.csv", REPORTS),
+    "api:report-inbox": ("get", "/api/v1/reports/inbox/", REPORTS),
+    "reports:tickets": ("get", "/reports/tickets/", REPORTS),
+    "reports:tickets-csv": ("get", "/reports/tickets.csv", REPORTS),
+    "api:report-tickets": ("get", "/api/v1/reports/tickets/", REPORTS),
 }
 
 

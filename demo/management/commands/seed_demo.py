@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from demo.badges import seed_badges
 from demo.tickets import ticket_batches
 from inbox import services as inbox
 from inbox.models import Rotation, RotationMember
@@ -46,6 +47,9 @@ class Command(BaseCommand):
                 Ticket.objects.bulk_create(batch)
             self.stdout.write(f"Added {tickets} demo tickets.")
         self._rotation([u for u in users if u.username in ("ada", "grace")])
+        added = seed_badges()
+        if added:
+            self.stdout.write(f"Added {added} demo certification results and their badges.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, _first, _last, role, *_ in DEMO_USERS:
             self.stdout.write(f"  {roles.ROLE_LABELS[role]:<28} {username}")
