@@ -9,11 +9,13 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from demo.badges import FAKE_ORGANIZATION_ID
 from demo.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
 
 FAKE_SLACK_PORT = 8091
 FAKE_ZENDESK_PORT = 8092
 FAKE_GMAIL_PORT = 8094
+FAKE_CREDLY_PORT = 8095
 DEMO_TICKETS = 300
 
 
@@ -42,12 +44,17 @@ class Command(BaseCommand):
         env.setdefault("GMAIL_MAILBOX", "desk@edudesk.example")
         env.setdefault("GMAIL_GROUP_ADDRESS", "levelup@edudesk.example")
         env.setdefault("GMAIL_OAUTH_TOKEN", "ya29.demo")
+        # The fake Credly's organization and templates are the ones demo/badges.py seeds.
+        env.setdefault("CREDLY_API_URL", f"http://127.0.0.1:{FAKE_CREDLY_PORT}")
+        env.setdefault("CREDLY_ORGANIZATION_ID", str(FAKE_ORGANIZATION_ID))
+        env.setdefault("CREDLY_API_TOKEN", "demo-credly-token")
         python = sys.executable
         fakes = {
             "slack": [python, "-m", "integrations.slack.fake", "--port", str(slack_port)],
             "zendesk": [python, "-m", "integrations.zendesk.fake", "--port",
                         str(zendesk_port), "--tickets", str(DEMO_TICKETS)],
             "gmail": [python, "-m", "integrations.gmail.fake", "--port", str(FAKE_GMAIL_PORT)],
+            "credly": [python, "-m", "integrations.credly.fake", "--port", str(FAKE_CREDLY_PORT)],
         }
         commands = {
             "worker": [python, "-m", "celery", "-A", "edudesk", "worker", "--loglevel", "INFO",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,7 +14,8 @@ from integrations.fakes import cli
 def build(a: argparse.Namespace, knobs: dict[str, Any]) -> FakeCredly:
     return FakeCredly(**knobs, organization_id=a.organization_id, page_size=a.page_size,
                       lost_response_rate=a.lost_response_rate,
-                      retry_after_seconds=a.retry_after, replaced_state=a.replaced_state)
+                      retry_after_seconds=a.retry_after, replaced_state=a.replaced_state,
+                      id_seed=secrets.token_hex(8))
 
 
 def announce(fake: FakeCredly, a: argparse.Namespace) -> Iterable[str]:

@@ -48,7 +48,8 @@ class FakeCredly(BadgeOps, FakeService):
 
     def __init__(self, *, organization_id: str = data.ORGANIZATION_ID, page_size: int = 50,
                  lost_response_rate: float = 0.0, retry_after_seconds: float | None = None,
-                 replaced_state: str = "revoked", **knobs: Any) -> None:
+                 replaced_state: str = "revoked", id_seed: str | None = None,
+                 **knobs: Any) -> None:
         super().__init__(**knobs)
         self.organization_id = organization_id
         self.page_size = page_size
@@ -57,7 +58,9 @@ class FakeCredly(BadgeOps, FakeService):
         self.retry_after_seconds = retry_after_seconds
         self.replaced_state = replaced_state
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-        self._ids = random.Random(f"credly-ids-{knobs.get('fault_seed')}")  # replayable ids
+        # Replayable ids in tests; a standalone fake passes its own seed, so a database that
+        # outlives one run of it never meets the same badge id twice.
+        self._ids = random.Random(id_seed or f"credly-ids-{knobs.get('fault_seed')}")
         self.templates = data.seed_templates(self.clock())
         self.badges: dict[str, data.BadgeRecord] = {}
         self.events: list[data.EventRecord] = []
