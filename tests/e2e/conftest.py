@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from tests.processes import database_url
 
@@ -52,9 +53,15 @@ def celery_worker_process(request):
     """Starts `celery worker` as its own process on the configured broker and database."""
     extra_env = getattr(request, "param", {}) or {}
 
+    # Tasks queued by earlier tests (nothing consumed them) would come first and could take
+    # the test's whole wait: the queue is emptied before the test queues its own.
+    from edudesk.celery import app
+
+    app.control.purge()
+
     def start(**env_overrides):
         env = {**os.environ, "DATABASE_URL": database_url(), **extra_env, **env_overrides}
-        log = open(ROOT / "var" / "test" / "worker.log", "w")  # noqa: SIM115 - closed below
+        log = open(Path(settings.VAR_DIR) / "worker.log", "w")  # noqa: SIM115 - closed below
         process = subprocess.Popen(  # noqa: S603 - fixed arguments
             [sys.executable, "-m", "celery", "-A", "edudesk", "worker", "--pool", "solo",
              "--without-gossip", "--without-mingle", "--loglevel", "INFO"],

@@ -56,6 +56,7 @@ def test_keyboard_shortcuts_and_macro_preview(live_server, page):
     page.keyboard.press("j")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Pricing question")).to_be_visible()
+    page.wait_for_load_state("domcontentloaded")  # the shortcuts' script has run by then
     page.keyboard.press("a")
     expect(page.locator("#assignee")).to_have_text(re.compile("Ada"))
     page.get_by_label("Macro").select_option(label="General > Forms > Incorrect Form Used")

@@ -50,18 +50,18 @@ def test_make_run_demo_end_to_end(tmp_path):
     base = f"http://127.0.0.1:{web}"
     try:
         assert wait_for(lambda: _answers(web), timeout=90), (tmp_path / "demo.log").read_text()
-        assert requests.get(f"{base}/healthz", timeout=5).json()["status"] == "ok"
-        token = requests.post(f"{base}/api/v1/auth/token/", timeout=5,
+        assert requests.get(f"{base}/healthz", timeout=20).json()["status"] == "ok"
+        token = requests.post(f"{base}/api/v1/auth/token/", timeout=20,
                               data={"username": "ada", "password": "edudesk-demo"}).json()["token"]
         api = requests.Session()
         api.headers["Authorization"] = f"Token {token}"
-        triage = api.get(f"{base}/api/v1/views/triage/tickets/", timeout=5).json()["results"]
+        triage = api.get(f"{base}/api/v1/views/triage/tickets/", timeout=20).json()["results"]
         assert triage and all(t["zendesk_id"] for t in triage)  # they came from Zendesk
         ticket = triage[0]["id"]
-        assert api.post(f"{base}/api/v1/tickets/{ticket}/assign/", timeout=5).status_code == 200
+        assert api.post(f"{base}/api/v1/tickets/{ticket}/assign/", timeout=20).status_code == 200
 
         def delivered():
-            deliveries = api.get(f"{base}/api/v1/tickets/{ticket}/", timeout=5).json()["deliveries"]
+            deliveries = api.get(f"{base}/api/v1/tickets/{ticket}/", timeout=20).json()["deliveries"]
             return deliveries and deliveries[0]["state"] == "sent"
 
         assert wait_for(delivered, timeout=60), (tmp_path / "demo.log").read_text()[-3000:]

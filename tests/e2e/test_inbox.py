@@ -62,6 +62,7 @@ def test_the_member_on_duty_sends_an_edited_prepared_response(live_server, page,
     row.get_by_role("link", name="Demo cloud credits used up", exact=True).click()
     expect(page.get_by_role("heading", name="Demo cloud credits used up")).to_be_visible()
 
+    page.wait_for_load_state("domcontentloaded")  # the shortcuts' script has run by then
     page.keyboard.press("m")  # as in the console: m picks a macro, here a prepared response
     select = page.locator("#macro-select")
     expect(select).to_be_focused()

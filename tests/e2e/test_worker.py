@@ -4,10 +4,12 @@ On the embedded default the broker is kombu's filesystem transport; in CI's seco
 it is Redis and the database PostgreSQL. The same test covers both.
 """
 
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 
 from integrations.models import OutboxMessage
-from tests.e2e.conftest import ROOT
 from tests.factories import RoutingRuleFactory, TicketFactory, team
 from tests.processes import wait_for
 
@@ -27,7 +29,7 @@ def test_routing_notification_is_delivered_by_a_worker(client, agent, fake_slack
 
     worker = celery_worker_process(SLACK_API_URL=fake_slack.base_url, SLACK_BOT_TOKEN="xoxb-t")
     delivered = wait_for(lambda: OutboxMessage.objects.get(pk=message.pk).state != "queued")
-    log = (ROOT / "var" / "test" / "worker.log").read_text() if not delivered else ""
+    log = (Path(settings.VAR_DIR) / "worker.log").read_text() if not delivered else ""
     assert delivered, f"worker (alive={worker.poll() is None}) did not deliver:\n{log[-3000:]}"
 
     message.refresh_from_db()
