@@ -117,6 +117,20 @@ def test_thread_page_sanitises_holds_images_and_prefills_a_prepared_response(age
     assert ranked[4].category is None
 
 
+def test_the_requesters_tickets_are_beside_the_thread(agent_client):
+    from tests.factories import TicketFactory
+
+    thread = ThreadFactory(requester_email="Priya.Iyer@Example.org")
+    TicketFactory(subject="Badge never arrived", requester_email="priya.iyer@example.org")
+    TicketFactory(subject="Someone else's question", requester_email="kofi@example.org")
+
+    page = agent_client.get(f"/inbox/threads/{thread.pk}/").content.decode()
+
+    panel = page[page.index('aria-label="Their tickets"'):]
+    panel = panel[:panel.index("</section>")]
+    assert "Badge never arrived" in panel and "Someone else" not in panel
+
+
 def test_thread_page_costs_the_same_queries_for_2_or_30_messages(agent_client, agent):
     thread = ThreadFactory()
     for _ in range(2):
