@@ -10,6 +10,7 @@ Prints messages/s stored and peak memory; the last line is key=value figures.
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -82,7 +83,10 @@ def main() -> None:
         seconds = time.perf_counter() - started
     finally:
         fake.terminate()
-        fake.wait(timeout=10)
+        try:
+            fake.wait(timeout=30)  # a large seeded mailbox takes a while to let go of
+        except subprocess.TimeoutExpired:
+            fake.kill()
     print()
     traced = tracemalloc.get_traced_memory()[1] / 2**20 if args.tracemalloc else None
     messages, threads = result.counts["messages"], result.counts["threads_created"]
