@@ -8,7 +8,7 @@ SLACK_PORT ?= 8091
 # A demo on another port keeps its own database, queue and cache, so two run side by side.
 DEMO_VAR ?= $(if $(filter 8000,$(PORT)),$(CURDIR)/var,$(CURDIR)/var/demo-$(PORT))
 
-.PHONY: run test lint install check-python chromium bench clean
+.PHONY: run test lint install check-python chromium bench clean mutation
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' || { \
@@ -42,6 +42,11 @@ chromium:
 
 test: install chromium
 	EDUDESK_VAR_DIR=$(CURDIR)/var/test DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Mutation testing of the services, the outbox and the kit (mutation/config.toml): slow, not
+# per commit. MODULES="tickets/services.py" narrows it; ARGS="--survivors" re-runs survivors.
+mutation: install
+	nice -n 10 $(BIN)/python -m mutation $(MODULES) $(ARGS)
 
 bench: install
 	$(BIN)/python bench/console.py

@@ -163,18 +163,22 @@ class Run:
     def save(self, page_counts: Counter | None = None, **fields: Any) -> None:
         """Write the run's position (inside the page's transaction); LeaseLost if not ours."""
         state = self.state
+        # The run's counts take the page only once it is written: a run that lost its lease
+        # must not report a page that rolled back.
+        counts = Counter(self.counts)
         if page_counts:
-            self.counts.update(page_counts)
+            counts.update(page_counts)
             totals = Counter(state.counts)
             totals.update(page_counts)
             fields["counts"] = dict(totals)
-        fields.update(cursors=state.cursors, last_run_counts=dict(self.counts),
+        fields.update(cursors=state.cursors, last_run_counts=dict(counts),
                       recent_problems=list(self.problems),
                       lease_expires_at=timezone.now() + timedelta(seconds=self.lease_seconds))
         for name, value in fields.items():
             setattr(state, name, value)
         if not SyncState.objects.filter(system=self.system, lease_token=self.token).update(**fields):
             raise LeaseLost()
+        self.counts = counts
         if self.progress is not None:
             self.progress(state)
 

@@ -82,13 +82,26 @@ class StoredMessage:
     parsed: EmailMessage = field(repr=False)
     # Gmail snippets are HTML-escaped ("don&#39;t"), which callers must unescape.
     snippet: str = ""
+    # Headers never change once stored: each search reads their addresses from here.
+    _addresses: dict[tuple[str, ...], tuple[str, ...]] = field(
+        default_factory=dict, repr=False, compare=False)
+
+    def addresses(self, *names: str) -> tuple[str, ...]:
+        found = self._addresses.get(names)
+        if found is None:
+            found = self._addresses[names] = tuple(addresses(self.parsed, *names))
+        return found
 
     @classmethod
     def create(cls, id: str, thread_id: str, raw: bytes, labels: list[str],  # noqa: A002
                internal_ms: int, history_id: int) -> StoredMessage:
         parsed = parse(raw)
         snippet = html.escape(text_of(parsed)[:SNIPPET_CHARS]).replace("&#x27;", "&#39;")
-        return cls(id, thread_id, raw, labels, internal_ms, history_id, parsed, snippet)
+        stored = cls(id, thread_id, raw, labels, internal_ms, history_id, parsed, snippet)
+        # Indexed on arrival, as Gmail's search is: the addresses searches ask about most.
+        stored.addresses("to", "cc", "bcc")
+        stored.addresses("from")
+        return stored
 
     def ref(self) -> dict[str, str]:
         return {"id": self.id, "threadId": self.thread_id}

@@ -7,7 +7,7 @@ import shlex
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from integrations.gmail.fake.resources import StoredMessage, addresses, header
+from integrations.gmail.fake.resources import StoredMessage, header
 
 Predicate = Callable[[StoredMessage], bool]
 _AGE_UNITS = {"d": 86_400, "m": 30 * 86_400, "y": 365 * 86_400}
@@ -42,7 +42,7 @@ def _age_seconds(value: str) -> float:
 
 
 def _has(headers: tuple[str, ...], needle: str) -> Predicate:
-    return lambda m: any(needle in a for a in addresses(m.parsed, *headers))
+    return lambda m: any(needle in a for a in m.addresses(*headers))
 
 
 def _term(op: str, value: str, now: float, labels: dict[str, str]) -> Predicate:
@@ -80,7 +80,7 @@ def _term(op: str, value: str, now: float, labels: dict[str, str]) -> Predicate:
 def _text(word: str) -> Predicate:
     w = word.lower()
     return lambda m: (w in header(m.parsed, "subject").lower() or w in m.snippet.lower()
-                      or any(w in a for a in addresses(m.parsed, "from")))
+                      or any(w in a for a in m.addresses("from")))
 
 
 def compile_query(q: str, now: float, labels: dict[str, str]) -> tuple[Predicate, bool]:
