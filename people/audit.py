@@ -1,6 +1,9 @@
 """Writing to and reading the application-wide audit trail."""
 
+from datetime import datetime
+
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from .models import AuditEvent
 
@@ -10,11 +13,13 @@ def subject_of(kind: str, pk: int) -> str:
     return f"{kind}:{pk}"
 
 
-def record(*, actor, verb: str, subject: str, summary: str, changes: dict | None = None
-           ) -> AuditEvent:
-    """Append one line; call it inside the transaction of the change it describes."""
+def record(*, actor, verb: str, subject: str, summary: str, changes: dict | None = None,
+           at: datetime | None = None) -> AuditEvent:
+    """Append one line; call it inside the transaction of the change it describes. `at` is
+    the change's own time where the subject carries one (a ticket's version)."""
     return AuditEvent.objects.create(actor=actor, verb=verb, subject=subject,
-                                     summary=summary[:300], changes=changes or {})
+                                     summary=summary[:300], changes=changes or {},
+                                     created_at=at or timezone.now())
 
 
 def history(subject: str) -> QuerySet[AuditEvent]:

@@ -101,8 +101,10 @@ def _save(ticket: Ticket, actor, action: str, summary: str, changes: dict,
     domain's terms) to whoever listens: the Zendesk adapter queues it for Zendesk."""
     ticket.updated_at = timezone.now()
     ticket.save()
+    # Stamped with the version it made: an agent who saw this version is not told of it
+    # again when a later change makes their action stale.
     audit.record(actor=actor, verb=action, subject=ticket.subject_key, summary=summary,
-                 changes=changes)
+                 changes=changes, at=ticket.updated_at)
     if upstream:
         ticket_changed.send(sender=Ticket, ticket=ticket, action=action, changes=upstream,
                             actor=actor)

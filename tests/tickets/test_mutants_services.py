@@ -323,6 +323,17 @@ def test_an_action_on_a_stale_version_is_refused_with_what_changed(agent, other_
                         version=services.version_of(ticket))
 
 
+def test_a_stale_refusal_does_not_repeat_the_change_the_agent_already_saw(agent, other_agent):
+    ticket = TicketFactory(status=Ticket.Status.OPEN)
+    services.set_status(ticket_id=ticket.pk, status="hold", actor=other_agent)
+    ticket.refresh_from_db()
+    seen = services.version_of(ticket)  # the page shows "on hold"
+    services.set_status(ticket_id=ticket.pk, status="pending", actor=other_agent)
+    with pytest.raises(services.StaleTicket) as error:
+        services.set_status(ticket_id=ticket.pk, status="solved", actor=agent, version=seen)
+    assert error.value.changes == ["Grace Hopper: Status set to pending"]
+
+
 def test_a_stale_version_with_nothing_in_the_trail_blames_zendesk(agent):
     ticket = TicketFactory(status=Ticket.Status.OPEN)
     with pytest.raises(services.StaleTicket) as error:
