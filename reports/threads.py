@@ -153,8 +153,23 @@ def label(minutes: int | None) -> str:
     return "" if minutes is None else describe(timedelta(minutes=minutes)).removesuffix(" left")
 
 
+class ResponseTimes:
+    """The median and 90th-percentile first response of a row, as the page shows them."""
+
+    median_minutes: int | None
+    p90_minutes: int | None
+
+    @property
+    def median_label(self) -> str:
+        return label(self.median_minutes)
+
+    @property
+    def p90_label(self) -> str:
+        return label(self.p90_minutes)
+
+
 @dataclass
-class WeekRow:
+class WeekRow(ResponseTimes):
     week: date
     on_duty: str
     by_category: list[int]
@@ -164,31 +179,15 @@ class WeekRow:
     median_minutes: int | None
     p90_minutes: int | None
 
-    @property
-    def median_label(self) -> str:
-        return label(self.median_minutes)
-
-    @property
-    def p90_label(self) -> str:
-        return label(self.p90_minutes)
-
 
 @dataclass
-class MemberRow:
+class MemberRow(ResponseTimes):
     member: str
     weeks: int
     threads: int
     overdue: int
     median_minutes: int | None
     p90_minutes: int | None
-
-    @property
-    def median_label(self) -> str:
-        return label(self.median_minutes)
-
-    @property
-    def p90_label(self) -> str:
-        return label(self.p90_minutes)
 
 
 @dataclass
