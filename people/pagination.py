@@ -15,6 +15,38 @@ class Page:
     items: list
     next_cursor: str | None
     previous_cursor: str | None
+    total: int | None = None  # counted up to a cap, where the list shows "1-25 of 32"
+    start: int = 1  # the first item's position, carried by the page links (display only)
+    size: int = 0  # the page size asked for: a page before this one is that long
+
+    def at(self, start) -> "Page":
+        """This page as reached from a link saying it starts at `start` (garbage reads as 1)."""
+        text = str(start or "")
+        self.start = int(text) if text.isascii() and text.isdigit() and 0 < len(text) < 10 else 1
+        if self.total is not None and self.total <= COUNT_CAP and self.start > self.total:
+            self.start = 1
+        return self
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.items) - 1
+
+    @property
+    def next_start(self) -> int:
+        return self.start + len(self.items)
+
+    @property
+    def previous_start(self) -> int:
+        return max(1, self.start - (self.size or len(self.items)))
+
+    @property
+    def total_label(self) -> str:
+        if self.total is None:
+            return ""
+        return f"{COUNT_CAP:,}+" if self.total > COUNT_CAP else f"{self.total:,}"
+
+
+COUNT_CAP = 10_000
 
 
 def encode_cursor(value, pk: int, backwards: bool) -> str:
@@ -101,4 +133,4 @@ def keyset_page(queryset: QuerySet, sort: str, cursor: str | None, size: int) ->
     else:
         next_cursor = encode_cursor(getattr(last, field), last.pk, False) if has_more else None
         previous_cursor = encode_cursor(getattr(first, field), first.pk, True) if cursor else None
-    return Page(rows, next_cursor, previous_cursor)
+    return Page(rows, next_cursor, previous_cursor, size=size)

@@ -69,6 +69,9 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     upstream_updated_at = models.DateTimeField(null=True, blank=True,
                                                help_text="Zendesk's updated_at, for safe_update")
+    # The requester's last public comment: what "waiting on us since" and the list's
+    # "the customer wrote since you looked" marker are measured from.
+    customer_updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -140,6 +143,17 @@ class Comment(models.Model):
     def __str__(self) -> str:
         kind = "reply" if self.is_public else "note"
         return f"{kind} on #{self.ticket_id}"
+
+
+class TicketSeen(models.Model):
+    """When an agent last opened a ticket, so the list can mark what the customer said since."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "ticket"], name="ticket_seen_once")]
 
 
 class View(models.Model):

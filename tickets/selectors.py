@@ -1,26 +1,29 @@
 """Reads for the console and the API; each decides its joins once, here."""
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncWeek
 from django.http import Http404
+from django.utils import timezone
 
 from integrations import outbox
 from integrations.models import OutboxMessage
 from people import audit
 from people.models import AgentProfile, AuditEvent
-from people.pagination import Page, after_key, keyset_page
+from people.pagination import COUNT_CAP, Page, after_key, keyset_page
 from people.roles import ADMIN, AGENT, LD_AGENT, MANAGER, roles_of
 
 from .filters import TicketListFilter
-from .models import Comment, Macro, RoutingRule, Ticket, View
+from .models import Comment, Macro, RoutingRule, Ticket, TicketSeen, View
 
 VIEW_COUNT_TTL_SECONDS = 15
-VIEW_COUNT_CAP = 10_000
+VIEW_COUNT_CAP = COUNT_CAP
 PAGE_SIZE_MAX = 100
 
 
@@ -186,7 +189,45 @@ def ticket_page(view: View, user, *, params=None, cursor: str | None = None,
         raise ValidationError({k: list(v) for k, v in filterset.errors.items()})
     sort = filterset.form.cleaned_data.get("sort") or view.sort
     tickets = filterset.qs.select_related("assignee", "group", "form", "region")
-    return keyset_page(tickets, sort, cursor, size)
+    page = _marked(keyset_page(_with_seen(tickets, user), sort, cursor, size))
+    page.total = _capped_count(filterset.qs, f"view:{view.pk}", params, user)
+    return page
+
+
+def _with_seen(tickets: QuerySet[Ticket], user) -> QuerySet[Ticket]:
+    """Each row learns when this agent last opened it (one index probe per row shown)."""
+    return tickets.annotate(seen_at=Subquery(
+        TicketSeen.objects.filter(user=user, ticket=OuterRef("pk")).values("seen_at")[:1]))
+
+
+def _marked(page: Page) -> Page:
+    """A ticket the agent opened before the customer last wrote is marked; one never opened is
+    not (everything in it is new anyway)."""
+    for ticket in page.items:
+        ticket.customer_wrote = bool(ticket.customer_updated_at and ticket.seen_at
+                                     and ticket.customer_updated_at > ticket.seen_at)
+    return page
+
+
+def _capped_count(tickets: QuerySet[Ticket], scope: str, params, user) -> int:
+    """How many rows a list holds, for "1-25 of 32": counted up to VIEW_COUNT_CAP + 1 and kept
+    as briefly as the navigation's counts, so paging through a list does not recount it."""
+    query = "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()) if k not in (
+        "cursor", "start"))
+    digest = hashlib.sha1(query.encode(), usedforsecurity=False).hexdigest()
+    key = f"listcount:{scope}:{user.pk}:{cache_generation()}:{digest}"
+    count = cache.get(key)
+    if count is None:
+        count = tickets[: VIEW_COUNT_CAP + 1].count()
+        cache.set(key, count, VIEW_COUNT_TTL_SECONDS)
+    return count
+
+
+def mark_seen(user, ticket: Ticket) -> None:
+    """The agent opened the ticket now: one upsert."""
+    TicketSeen.objects.bulk_create(
+        [TicketSeen(user=user, ticket=ticket, seen_at=timezone.now())], update_conflicts=True,
+        unique_fields=["user", "ticket"], update_fields=["seen_at"])
 
 
 def search_page(user, *, params, cursor: str | None = None) -> Page:
@@ -199,7 +240,10 @@ def search_page(user, *, params, cursor: str | None = None) -> Page:
         raise ValidationError({k: list(v) for k, v in filterset.errors.items()})
     sort = filterset.form.cleaned_data.get("sort") or "-updated_at"
     tickets = filterset.qs.select_related("assignee", "group", "form", "region")
-    return keyset_page(tickets, sort, cursor, settings.CONSOLE_PAGE_SIZE)
+    page = _marked(keyset_page(_with_seen(tickets, user), sort, cursor,
+                               settings.CONSOLE_PAGE_SIZE))
+    page.total = _capped_count(filterset.qs, "search", params, user)
+    return page
 
 
 def neighbours(view: View, user, ticket: Ticket) -> tuple[int | None, int | None]:

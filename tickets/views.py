@@ -56,7 +56,7 @@ def view_tickets(request, slug: str):
         return render(request, "tickets/no_views.html", {"views": views}, status=404)
     try:
         page = selectors.ticket_page(view, request.user, params=request.GET,
-                                     cursor=request.GET.get("cursor"))
+                                     cursor=request.GET.get("cursor")).at(request.GET.get("start"))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         page = selectors.Page([], None, None)
@@ -82,7 +82,8 @@ def search(request):
     if query:
         try:
             page = selectors.search_page(request.user, params={"q": query},
-                                         cursor=request.GET.get("cursor"))
+                                         cursor=request.GET.get("cursor")).at(
+                request.GET.get("start"))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     return render(request, "tickets/search.html",
@@ -104,6 +105,7 @@ def view_counts(request):
 @require_GET
 def ticket_page(request, pk: int):
     ticket = selectors.ticket_detail(request.user, pk)
+    selectors.mark_seen(request.user, ticket)
     views = selectors.views_for(request.user)
     view = next((v for v in views if v.slug == request.GET.get("view")), None)
     previous_id = next_id = None

@@ -213,13 +213,18 @@ class ZendeskSource:
         local = self._local_tickets({tid for tid, _, _ in found}, counts)
         authors = {a for _, c, e in found
                    for a in (c.get("author_id"), e.get("updater_id")) if isinstance(a, int)}
-        names = dict(ZendeskUser.objects.filter(zendesk_id__in=authors).values_list(
-            "zendesk_id", "name"))
+        known_people = list(ZendeskUser.objects.filter(zendesk_id__in=authors).values_list(
+            "zendesk_id", "name", "role"))
+        names = {i: name for i, name, _ in known_people}
+        customers = {i for i, _, role in known_people if role == "end-user"}
         unknown = sorted(authors - names.keys())
         for n in range(0, len(unknown), SHOW_MANY):
             users = call(lambda u=unknown[n:n + SHOW_MANY]: self.client.show_many_users(u))
             names.update({i: name for i, (name, _) in self._people(users).items()})
+            customers.update(u.get("id") for u in users
+                             if isinstance(u, dict) and u.get("role") == "end-user")
         rows: dict[int, Comment] = {}
+        wrote: dict[int, Any] = {}  # ticket pk -> the customer's latest public comment here
         for tid, child, event in found:
             if tid not in local:
                 self.run.problem(f"comment {child.get('id')}: its ticket {tid} could not be imported",
@@ -230,10 +235,25 @@ class ZendeskSource:
             if values is None:
                 continue
             rows[values["zendesk_id"]] = Comment(**values)
+            author = child.get("author_id") or event.get("updater_id")
+            if values["is_public"] and author in customers:
+                wrote[values["ticket_id"]] = max(values["created_at"],
+                                                 wrote.get(values["ticket_id"], values["created_at"]))
         # A comment event is only ever about a new comment; seen ones are left as they are.
         known = set(Comment.objects.filter(zendesk_id__in=rows).values_list(
             "zendesk_id", flat=True))
         Comment.objects.bulk_create([c for ext, c in rows.items() if ext not in known],
                                     ignore_conflicts=True, batch_size=500)
         counts["comments"] += len(rows.keys() - known)
+        _customer_wrote(wrote)
         return counts
+
+
+def _customer_wrote(wrote: dict[int, Any]) -> None:
+    """Move each ticket's customer_updated_at forward (never back: event pages overlap)."""
+    tickets = list(Ticket.objects.filter(pk__in=wrote).only("pk", "customer_updated_at"))
+    moved = [t for t in tickets
+             if t.customer_updated_at is None or t.customer_updated_at < wrote[t.pk]]
+    for ticket in moved:
+        ticket.customer_updated_at = wrote[ticket.pk]
+    Ticket.objects.bulk_update(moved, ["customer_updated_at"], batch_size=500)

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -119,6 +120,7 @@ def test_neighbours_follow_the_views_order(agent):
 
 
 def _count_queries(client, url):
+    cache.clear()  # the list's "of N" count is kept briefly: measure the page that counts
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200
@@ -141,7 +143,7 @@ def test_list_pages_cost_the_same_queries_for_5_or_150_tickets(client, agent, ur
     ])
     large = _count_queries(client, url)
     assert small == large
-    assert large <= 10
+    assert large <= 12
 
 
 def test_ticket_page_costs_a_fixed_number_of_queries(client, agent):

@@ -301,3 +301,19 @@ def test_every_zendesk_owner_is_shown_with_or_without_a_login(fake_zendesk, agen
             assert ticket.assignee_name == names[owner]
     unowned = Ticket.objects.exclude(zendesk_id__in=assigned)
     assert all(t.owner_name == "" for t in unowned)
+
+
+def test_the_customers_last_public_comment_is_what_the_ticket_waits_on(fake_zendesk, agent):
+    sync.run_sync(full=True)
+
+    expected = {}
+    for tid in fake_zendesk.tickets:
+        said = [c["created_at"] for c in fake_zendesk.get_comments(tid)
+                if c["public"] and fake_zendesk.users[c["author_id"]]["role"] == "end-user"]
+        expected[tid] = max(said) if said else None
+    got = {zid: at and at.strftime("%Y-%m-%dT%H:%M:%SZ")
+           for zid, at in Ticket.objects.values_list("zendesk_id", "customer_updated_at")}
+    assert got == expected
+    last = {tid: max(c["created_at"] for c in fake_zendesk.get_comments(tid))
+            for tid in fake_zendesk.tickets}
+    assert any(last[tid] != at for tid, at in expected.items())  # an agent wrote last somewhere
