@@ -51,6 +51,8 @@ class DispatchWatch:
     """What happened to the drain tasks queued while it was open (see watch_dispatch)."""
 
     unqueued: list[str] = field(default_factory=list)
+    # Rows written while it was open: a bulk action links each ticket to its deliveries.
+    enqueued: list[int] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -94,6 +96,8 @@ def enqueue(*, system: str, action: str, subject: str, payload: dict,
         raise ValueError(f"No deliverer registered for system {system!r}")
     message = OutboxMessage.objects.create(system=system, action=action, subject=subject,
                                            payload=payload, upstream_version=upstream_version)
+    if (watch := _watch.get()) is not None:
+        watch.enqueued.append(message.pk)
     # robust: the action is committed by then; a broker that is down must not turn it into
     # an error for the agent. The sweep delivers the row later.
     transaction.on_commit(lambda: dispatch(system, subject), robust=True)

@@ -155,6 +155,9 @@ class TicketSeen(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "ticket"], name="ticket_seen_once")]
 
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} seen by {self.user_id} at {self.seen_at:%Y-%m-%d %H:%M}"
+
 
 class View(models.Model):
     """A saved ticket list; its conditions are fields, not free-form code."""
@@ -265,3 +268,27 @@ class RoutingRule(models.Model):
             return True
         wanted = set(self.tags_any.split())
         return bool(wanted & set(ticket.tag_list))
+
+
+class BulkAction(models.Model):
+    """One change an agent applied to several tickets at once, and what became of each.
+
+    `results` holds one entry per selected ticket, in the order selected: {"ticket": pk,
+    "number", "subject", "outcome": changed | unchanged | skipped, "reason", "outbox": [ids]};
+    what Zendesk made of a change is read from those outbox rows, so it stays current.
+    """
+
+    class Action(models.TextChoices):
+        ASSIGN = "assign", "Assign"
+        STATUS = "status", "Set status"
+        MACRO = "macro", "Apply macro"
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    summary = models.CharField(max_length=300, help_text='e.g. "Status set to pending"')
+    results = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.summary} on {len(self.results)} tickets"

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncWeek
@@ -80,8 +81,27 @@ def views_for(user) -> list[View]:
     Loaded once per request and kept on the user object, like the profile.
     """
     if not hasattr(user, "_edudesk_views"):
-        user._edudesk_views = _load_views(user)
+        # Kept in the shared cache too: every console page needs them, and they change only
+        # when an admin edits views or a person's team or roles (which bump the generation).
+        key = f"tickets:views:{cache.get_or_set(VIEWS_GENERATION, 1, None)}:{user.pk}"
+        views = cache.get(key)
+        if views is None:
+            views = _load_views(user)
+            cache.set(key, views, VIEWS_TTL_SECONDS)
+        user._edudesk_views = views
     return user._edudesk_views
+
+
+VIEWS_GENERATION = "tickets:views:generation"
+VIEWS_TTL_SECONDS = 300
+
+
+def forget_views(**_kwargs) -> None:
+    """Every user's cached views are stale (a view, a team or a role changed)."""
+    try:
+        cache.incr(VIEWS_GENERATION)
+    except ValueError:
+        cache.set(VIEWS_GENERATION, 2, None)
 
 
 def _load_views(user) -> list[View]:
@@ -224,10 +244,18 @@ def _capped_count(tickets: QuerySet[Ticket], scope: str, params, user) -> int:
 
 
 def mark_seen(user, ticket: Ticket) -> None:
-    """The agent opened the ticket now: one upsert."""
-    TicketSeen.objects.bulk_create(
-        [TicketSeen(user=user, ticket=ticket, seen_at=timezone.now())], update_conflicts=True,
-        unique_fields=["user", "ticket"], update_fields=["seen_at"])
+    """The agent opened the ticket now: one upsert.
+
+    A page view must not wait for a disk flush: on PostgreSQL this one transaction commits
+    without waiting for its WAL (a crash loses at most a "seen" mark, never a change).
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        TicketSeen.objects.bulk_create(
+            [TicketSeen(user=user, ticket=ticket, seen_at=timezone.now())],
+            update_conflicts=True, unique_fields=["user", "ticket"], update_fields=["seen_at"])
 
 
 def search_page(user, *, params, cursor: str | None = None) -> Page:
@@ -275,6 +303,7 @@ def ticket_for(user, ticket_id: int) -> Ticket:
 
 
 UNDELIVERED = (OutboxMessage.State.FAILED, OutboxMessage.State.CONFLICT)
+REFUSABLE_FIELDS = ("Status", "Assignee", "Group", "Tags", "Priority")
 
 
 def ticket_detail(user, ticket_id: int) -> Ticket:
@@ -305,7 +334,29 @@ def _with_activity(ticket: Ticket) -> Ticket:
     for comment in ticket.conversation:
         row = latest.get(comment.pk)
         comment.undelivered = row if row is not None and row.state in UNDELIVERED else None
+    ticket.refused = refused_fields(ticket.deliveries)
     return ticket
+
+
+def refused_fields(rows: list[OutboxMessage]) -> dict[str, dict]:
+    """Fields ("Status", "Assignee", ...) whose change the upstream refused, with the value
+    it holds: the page shows that, not our local copy. A later delivery that went through
+    supersedes the refusals before it."""
+    refused: dict[str, dict] = {}
+    delivered_since: set[str] = set()
+    for row in rows:  # newest first
+        if row.state == OutboxMessage.State.SENT:
+            delivered_since.add(row.system)
+        if row.state not in UNDELIVERED or row.system in delivered_since:
+            continue
+        response = row.response if isinstance(row.response, dict) else {}
+        record = response.get("refused") or response.get("conflict") or {}
+        for diff in record.get("differences") or []:
+            if isinstance(diff, dict) and diff.get("field") in REFUSABLE_FIELDS:
+                refused.setdefault(diff["field"], {
+                    "theirs": diff.get("theirs"), "ours": diff.get("ours"),
+                    "system": row.system, "error": row.last_error})
+    return refused
 
 
 def deliveries(subject: str, limit: int = 20) -> list[OutboxMessage]:

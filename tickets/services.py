@@ -164,8 +164,14 @@ def set_status(*, ticket_id: int, status: str, actor, version: str | None = None
 
 @transaction.atomic
 def add_comment(*, ticket_id: int, actor, body: str, public: bool,
-                status: str | None = None, version: str | None = None) -> Comment:
-    """A public reply or internal note, optionally with a status ("Submit as Pending")."""
+                status: str | None = None, version: str | None = None,
+                macro: "Macro | None" = None, macro_changes: "MacroChanges | None" = None
+                ) -> Comment:
+    """A public reply or internal note, optionally with a status ("Submit as Pending").
+
+    With `macro`, the reply is the agent's edit of it, and `macro_changes` the tags, group
+    and assignee they kept: all go as one change (one history line, one delivery).
+    """
     ticket = _locked(ticket_id, version)
     _editable(ticket)
     body = (body or "").strip()
@@ -178,6 +184,8 @@ def add_comment(*, ticket_id: int, actor, body: str, public: bool,
         raise ValidationError({"body": f"Keep it under {MAX_BODY_CHARS:,} characters."})
     if status:
         _check_status(ticket, status)
+    if macro is not None:
+        _check_macro_reply(macro, body)
     comment = Comment.objects.create(ticket=ticket, author=actor, author_name=_name(actor),
                                      is_public=public, body_html=text_to_html(body))
     changes: dict = {"comment": comment.pk}
@@ -189,11 +197,50 @@ def add_comment(*, ticket_id: int, actor, body: str, public: bool,
     if new_status and new_status != ticket.status:
         changes["status"] = [ticket.status, new_status]
         ticket.status = new_status
+    upstream = {"comment": _said(comment), "status": ticket.status}
     kind = "Public reply" if public else "Internal note"
+    if macro is not None:
+        changes["macro"] = macro.title
+        upstream.update(macro=macro, macro_edited=True)
+        _apply_macro_fields(ticket, macro_changes or MacroChanges(), changes, upstream)
+        kind += f" from macro {macro.title}"
+    if "assignee" in changes:
+        # Only a change of owner goes upstream: a ticket owned in Zendesk by someone without
+        # an EduDesk login has no local assignee, and sending that would unassign them there.
+        upstream.setdefault("assignee", ticket.assignee)
     summary = kind + (f", submitted as {ticket.status}" if "status" in changes else "")
-    upstream = {"comment": _said(comment), "status": ticket.status, "assignee": ticket.assignee}
     _save(ticket, actor, "reply" if public else "note", summary, changes, upstream=upstream)
     return comment
+
+
+def _check_macro_reply(macro: Macro, body: str) -> None:
+    if not macro.active:
+        raise ValidationError({"macro": "This macro is switched off."})
+    # An imported macro may hold placeholders only Zendesk fills: the agent replaces them.
+    unknown = placeholders.unknown_in(body)
+    if unknown:
+        raise ValidationError({"body": "The reply still holds " + ", ".join(
+            "{{" + name + "}}" for name in unknown) + ", which EduDesk cannot fill: replace "
+            "it with the text the customer should read, then send."})
+
+
+def _apply_macro_fields(ticket: Ticket, planned: "MacroChanges", changes: dict,
+                        upstream: dict) -> None:
+    """A macro's tags, group and assignee on `ticket`, noted in `changes` and `upstream`."""
+    if planned.tags_added or planned.tags_removed:
+        tags = (set(ticket.tag_list) | set(planned.tags_added)) - set(planned.tags_removed)
+        changes["tags"] = {"added": planned.tags_added, "removed": planned.tags_removed}
+        ticket.tags = Ticket.pack_tags(tags)
+        upstream["tags"] = ticket.tag_list
+    if planned.group:
+        changes["group"] = planned.group.name
+        ticket.group = planned.group
+        upstream["group"] = planned.group
+    if planned.assignee:
+        changes["assignee"] = _name(planned.assignee)
+        ticket.assignee = planned.assignee
+        ticket.assignee_name = ""
+        upstream["assignee"] = planned.assignee
 
 
 @dataclass
@@ -265,19 +312,7 @@ def apply_macro(*, ticket_id: int, macro: Macro, actor, version: str | None = No
     if planned.status:
         changes["status"] = [ticket.status, planned.status]
         ticket.status = planned.status
-    if planned.tags_added or planned.tags_removed:
-        tags = (set(ticket.tag_list) | set(planned.tags_added)) - set(planned.tags_removed)
-        changes["tags"] = {"added": planned.tags_added, "removed": planned.tags_removed}
-        ticket.tags = Ticket.pack_tags(tags)
-        upstream["tags"] = ticket.tag_list
-    if planned.group:
-        changes["group"] = planned.group.name
-        ticket.group = planned.group
-        upstream["group"] = planned.group
-    if planned.assignee:
-        changes["assignee"] = _name(planned.assignee)
-        ticket.assignee = planned.assignee
-        upstream["assignee"] = planned.assignee
+    _apply_macro_fields(ticket, planned, changes, upstream)
     _save(ticket, actor, "macro", f"Applied macro {macro.title}", changes, upstream=upstream)
     return ticket
 

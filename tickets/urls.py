@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import bulk_views, views
 
 app_name = "tickets"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("overview/", views.overview, name="overview"),
     path("views/<slug:slug>/", views.view_tickets, name="view"),
+    path("tickets/bulk/", bulk_views.bulk_apply, name="bulk"),
+    path("tickets/bulk/<int:pk>/", bulk_views.bulk_results, name="bulk-results"),
     path("tickets/<int:pk>/", views.ticket_page, name="ticket"),
     path("tickets/<int:pk>/assign/", views.assign_to_me, name="assign"),
     path("tickets/<int:pk>/reply/", views.reply, name="reply"),

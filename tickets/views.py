@@ -11,7 +11,8 @@ from integrations import outbox
 from people.models import Region, Team
 from people.roles import CONSOLE_ROLES, REPORT_ROLES, has_role, role_required
 
-from . import presence, selectors, services
+from . import bulk, presence, selectors, services
+from .forms import TagListField
 from .models import Macro, RoutingRule, Ticket
 
 User = get_user_model()
@@ -66,6 +67,7 @@ def view_tickets(request, slug: str):
         "regions": Region.objects.all(), "statuses": Ticket.Status.choices,
         "sorts": view.Sort.choices,
         "sort": request.GET.get("sort") or view.sort,
+        "bulk": bulk.bar_choices(request.user),
     }
     template = "tickets/_ticket_rows.html" if request.htmx and request.htmx.target == "ticket-list" \
         else "tickets/view.html"
@@ -133,7 +135,45 @@ def ticket_page(request, pk: int):
     if pending:
         context["pending"] = pending
         context["draft"] = pending["fields"].get("body", "")
+    # A macro chosen without JavaScript (or kept in a refused reply) fills the reply form.
+    context["reply_macro"] = _reply_macro(
+        ticket, request.user, pending["fields"] if pending else request.GET)
     return render(request, "tickets/ticket.html", context)
+
+
+def _reply_macro(ticket: Ticket, user, data) -> dict | None:
+    """The reply form's macro fields: what the chosen macro fills in, for the agent to edit;
+    `data` with the agent's edits (a refused reply) keeps those."""
+    macro = Macro.objects.filter(pk=_pk(data.get("macro")), active=True).select_related(
+        "set_group", "set_assignee").first()
+    if macro is None:
+        return None
+    planned = services.preview_macro(ticket=ticket, macro=macro, actor=user)
+    edited = "body" in data
+    return {
+        "macro": macro, "status": macro.set_status, "public": macro.comment_is_public,
+        "text": services.render_placeholders(macro.comment, ticket=ticket, actor=user),
+        "tags_add": data.get("macro_tags_add", "") if edited else " ".join(planned.tags_added),
+        "tags_remove": data.get("macro_tags_remove", "") if edited
+        else " ".join(planned.tags_removed),
+        "group": planned.group, "assignee": planned.assignee,
+        "keep_group": data.get("macro_group") == "1" if edited else True,
+        "keep_assignee": data.get("macro_assignee") == "1" if edited else True,
+    }
+
+
+def _macro_edit(data) -> tuple[Macro | None, services.MacroChanges | None]:
+    """The macro a reply was filled from, and the field changes the agent kept of it."""
+    macro = Macro.objects.filter(pk=_pk(data.get("macro"))).select_related(
+        "set_group", "set_assignee").first()
+    if macro is None:
+        return None, None
+    tags = TagListField(required=False)
+    return macro, services.MacroChanges(
+        tags_added=tags.clean(data.get("macro_tags_add", "")),
+        tags_removed=tags.clean(data.get("macro_tags_remove", "")),
+        group=macro.set_group if data.get("macro_group") == "1" else None,
+        assignee=macro.set_assignee if data.get("macro_assignee") == "1" else None)
 
 
 def _back(request, ticket_id: int):
@@ -192,8 +232,10 @@ def reply(request, pk: int):
     label = "Reply sent" if public else "Note added"
 
     def action():
+        macro, macro_changes = _macro_edit(request.POST)
         services.add_comment(ticket_id=pk, actor=request.user, body=request.POST.get("body", ""),
-                             public=public, status=status, version=_version(request))
+                             public=public, status=status, version=_version(request),
+                             macro=macro, macro_changes=macro_changes)
         presence.leave(pk, request.user)
 
     return _act(request, pk, action, label + (f", submitted as {status}." if status else "."))
@@ -211,12 +253,11 @@ def change_status(request, pk: int):
 @role_required(*CONSOLE_ROLES)
 @require_GET
 def macro_preview(request, pk: int):
+    """The reply form's fields filled from the chosen macro (htmx swaps them in)."""
     ticket = selectors.ticket_for(request.user, pk)
-    macro = Macro.objects.filter(pk=_pk(request.GET.get("macro")), active=True).first()
-    changes = services.preview_macro(ticket=ticket, macro=macro, actor=request.user) \
-        if macro else None
-    return render(request, "tickets/_macro_preview.html",
-                  {"ticket": ticket, "macro": macro, "changes": changes})
+    return render(request, "tickets/_reply_fields.html", {
+        "ticket": ticket, "statuses": services.AGENT_SETTABLE_STATUSES,
+        "reply_macro": _reply_macro(ticket, request.user, request.GET)})
 
 
 @role_required(*CONSOLE_ROLES)

@@ -126,6 +126,12 @@ def _sync_macros(items: Iterable[dict[str, Any]], lookups: Lookups) -> int:
         if not isinstance(item, dict) or not isinstance(item.get("id"), int):
             continue
         fields = mapping.macro_fields(item, lookups)
+        # A local macro of the same title is the same macro: Zendesk's copy takes it over
+        # (as groups and forms do), so the menu never lists it twice.
+        if not Macro.objects.filter(zendesk_id=item["id"]).exists():
+            local = Macro.objects.filter(title__iexact=fields["title"], zendesk_id=None).first()
+            if local is not None:
+                Macro.objects.filter(pk=local.pk).update(zendesk_id=item["id"])
         fields["title"] = unique_macro_title(fields["title"], item["id"])
         Macro.objects.update_or_create(zendesk_id=item["id"], defaults=fields)
         seen.append(item["id"])

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from integrations import outbox
-from integrations.errors import ConflictError, UpstreamError
+from integrations.errors import ConflictError, PermanentError, UpstreamError
 from integrations.models import OutboxMessage
 from people.models import AgentProfile, Team
 from tickets.models import Comment, Ticket
@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 SYSTEM = "zendesk"
 COMPARED_FIELDS = {"status": "Status", "assignee_id": "Assignee", "group_id": "Group",
                    "tags": "Tags", "priority": "Priority"}
+# What a Zendesk macro may set that EduDesk's macros do not model.
+MACRO_ONLY_IN_ZENDESK = ("priority", "type")
 
 
 # ---- queueing: the domain's terms to Zendesk's ------------------------------------------
@@ -80,9 +82,17 @@ def on_ticket_changed(sender, *, ticket: Ticket, action: str, changes: dict[str,
                                "updated_stamp": zendesk_time(ticket.upstream_updated_at)}
     if macro is not None and macro.zendesk_id is not None:
         # Zendesk renders its own macro (placeholders, actions EduDesk does not model): the
-        # deliverer asks for the result and sends that instead of our local reading of it.
+        # deliverer asks for the result and sends that instead of our local reading of it;
+        # a reply the agent edited from the macro keeps their text and fields, and takes
+        # from Zendesk only what EduDesk does not model.
         payload["macro_id"] = macro.zendesk_id
-        body = {}
+        if changes.get("macro_edited"):
+            payload["macro_keys"] = list(MACRO_ONLY_IN_ZENDESK)
+        else:
+            body = {}
+        # The comment Zendesk renders is the agent's, not the integration account's.
+        if (author := _zendesk_user_id(actor)) is not None:
+            payload["author_id"] = author
     payload["ticket"] = body
     if comment := changes.get("comment"):
         payload["comment_pk"] = comment["id"]  # linked to Zendesk's comment id once delivered
@@ -105,7 +115,12 @@ def deliver(message: OutboxMessage) -> dict[str, Any]:
     ticket_id = payload["ticket_id"]
     body = dict(payload.get("ticket") or {})
     if payload.get("macro_id"):
-        body = {**_prepared_macro(client, message), **body}
+        prepared = _prepared_macro(client, message)
+        if payload.get("macro_keys") is not None:
+            prepared = {k: v for k, v in prepared.items() if k in payload["macro_keys"]}
+        body = {**prepared, **body}
+        if body.get("comment") and payload.get("author_id"):
+            body["comment"] = {"author_id": payload["author_id"], **body["comment"]}
     # After a conflict the agent's retry means "apply mine over the version I was shown".
     stamp = (message.response.get("conflict") or {}).get("upstream_updated_at") \
         or message.upstream_version or payload.get("updated_stamp")
@@ -114,6 +129,12 @@ def deliver(message: OutboxMessage) -> dict[str, Any]:
                                       idempotency_key=str(message.idempotency_key))
     except ConflictError as exc:
         exc.record = {"conflict": conflict_record(client, ticket_id, body, stamp)}
+        raise
+    except PermanentError as exc:
+        if exc.status == 422:
+            # Refused (a closed ticket, a field Zendesk will not take): the page shows what
+            # Zendesk holds beside the refused change, not our local copy of it.
+            exc.record = {"refused": conflict_record(client, ticket_id, body, stamp)}
         raise
     return record_success(message, answer, stamp)
 

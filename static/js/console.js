@@ -52,6 +52,10 @@
         const row = document.querySelector("tr.selected[data-href]");
         if (row) window.location = row.dataset.href;
       },
+      x: () => {
+        const box = document.querySelector("tr.selected input[name=ticket]");
+        if (box) box.checked = !box.checked;
+      },
       n: () => ticket && ticket.dataset.next && (window.location = ticket.dataset.next),
       p: () => ticket && ticket.dataset.previous && (window.location = ticket.dataset.previous),
       a: () => document.getElementById("assign-to-me")?.click(),
@@ -90,7 +94,16 @@
       });
     }
     const row = event.target.closest("tr[data-href]");
-    if (row && !event.target.closest("a")) window.location = row.dataset.href;
+    // A click in the selection cell ticks the box for a bulk action; it does not open.
+    if (row && !event.target.closest("a, td.select")) window.location = row.dataset.href;
+  });
+
+  // "Select every ticket on this page" for the bulk bar.
+  document.addEventListener("change", function (event) {
+    if (!event.target.matches("[data-select-all]")) return;
+    document.querySelectorAll("[data-ticket-list] input[name=ticket]").forEach(function (box) {
+      box.checked = event.target.checked;
+    });
   });
 
   // The heartbeat says whether we are writing. Added here rather than with hx-vals="js:...",
@@ -101,6 +114,26 @@
       const article = event.detail.elt.closest("[data-version]");
       if (article) event.detail.parameters.version = article.dataset.version;
     }
+  });
+
+  // A chosen macro fills the reply box (htmx swaps the reply fields): what the agent had
+  // typed stays before it, and the text an earlier macro put there is replaced, not repeated.
+  let draftBeforeMacro = "";
+  function normal(text) { return (text || "").replace(/\r\n/g, "\n"); }
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target.id !== "reply-fields") return;
+    const body = document.getElementById("reply-body");
+    const inserted = normal(body && body.dataset.macroText);
+    let draft = normal(body && body.value);
+    if (inserted && draft.endsWith(inserted)) draft = draft.slice(0, -inserted.length);
+    draftBeforeMacro = draft.trim();
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id !== "reply-fields") return;
+    const body = document.getElementById("reply-body");
+    if (!body) return;
+    if (draftBeforeMacro) body.value = draftBeforeMacro + (body.value ? "\n\n" + body.value : "");
+    body.dispatchEvent(new Event("input", { bubbles: true }));
   });
 
   // Tell the others on this ticket that we are writing, at most every few seconds.

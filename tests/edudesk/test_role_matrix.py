@@ -25,6 +25,8 @@ MATRIX = {
     "tickets:search": ("get", "/search/?q=badge", CONSOLE),
     "tickets:overview": ("get", "/overview/", {roles.MANAGER, roles.ADMIN}),
     "tickets:view": ("get", "/views/triage/", CONSOLE),
+    "tickets:bulk": ("post", "/tickets/bulk/", CONSOLE),
+    "tickets:bulk-results": ("get", "/tickets/bulk/999/", CONSOLE),
     "tickets:ticket": ("get", "/tickets/{t}/", CONSOLE),
     "tickets:assign": ("post", "/tickets/{t}/assign/", CONSOLE),
     "tickets:reply": ("post", "/tickets/{t}/reply/", CONSOLE),

@@ -44,8 +44,9 @@ def test_reply_is_written_back_once_with_safe_update(fake_zendesk, agent):
     message = OutboxMessage.objects.get(subject=ticket.subject_key)
     assert message.system == "zendesk" and message.state == "queued"
     assert message.payload["updated_stamp"] == stamp
+    assert ticket.assignee == agent  # already Ada's: the owner is not sent again
     assert message.payload["ticket"] == {
-        "status": "pending", "assignee_id": 1001,
+        "status": "pending",
         "comment": {"html_body": "<p>We are on it.</p>", "public": True, "author_id": 1001}}
     deliver_all()
 
@@ -295,3 +296,25 @@ def test_a_delivered_reply_carries_no_marker(fake_zendesk, agent, agent_client):
     deliver_all()
     page = agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
     assert "All set" in page and 'class="undelivered"' not in page
+
+
+def test_a_reply_keeps_an_owner_who_has_no_edudesk_login(fake_zendesk, agent):
+    sync.run_sync()
+    # Alan Turing (1003) is a Zendesk agent without an EduDesk login.
+    ticket = Ticket.objects.filter(assignee__isnull=True).exclude(assignee_name="").filter(
+        status="open").first()
+    upstream = fake_zendesk.get_ticket(ticket.zendesk_id)
+    assert upstream["assignee_id"] and ticket.assignee_name
+
+    services.add_comment(ticket_id=ticket.pk, actor=agent, body="Looking into it.", public=True,
+                         status="pending")
+    deliver_all()
+
+    after = fake_zendesk.get_ticket(ticket.zendesk_id)
+    assert after["status"] == "pending" and after["assignee_id"] == upstream["assignee_id"]
+    ticket.refresh_from_db()
+    assert ticket.assignee_name == upstream_name(fake_zendesk, upstream["assignee_id"])
+
+
+def upstream_name(fake, user_id: int) -> str:
+    return fake.users[user_id]["name"]
