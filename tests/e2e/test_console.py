@@ -147,3 +147,30 @@ def test_field_enablement_path_of_the_handbook(live_server, page):
     ticket.refresh_from_db()
     assert ticket.status == "solved" and ticket.assignee.username == "ada"
     assert ticket.group == team("education-services")
+
+
+def test_the_list_marks_a_customer_reply_since_the_agent_looked(live_server, page):
+    from django.utils import timezone
+
+    UserFactory(username="ada", first_name="Ada", last_name="Lovelace", role=roles.AGENT,
+                team=team("education-services"))
+    ticket = TicketFactory(subject="Wrong email on my badge", requester_name="Lars Nilsen")
+    TicketFactory.create_batch(3)
+
+    _login(page, live_server, "ada")
+    page.get_by_role("link", name=re.compile("Professional Services - Triage")).click()
+    expect(page.locator("[data-range]")).to_have_text("1–4 of 4")
+    page.get_by_role("link", name="Wrong email on my badge").click()
+    expect(page.locator("h1")).to_have_text("Wrong email on my badge")
+    # The customer writes again (a sync brings the comment).
+    Ticket.objects.filter(pk=ticket.pk).update(customer_updated_at=timezone.now())
+
+    page.locator("ul.views a[href='/views/triage/']").click()
+    row = page.locator("tbody tr", has_text="Wrong email on my badge")
+    expect(row.locator(".pill.customer-wrote")).to_have_text("customer replied")
+    expect(page.locator(".pill.customer-wrote")).to_have_count(1)
+    page.screenshot(path="/tmp/prof/list-marker.png")
+    row.get_by_role("link", name="Wrong email on my badge").click()
+    page.go_back()
+    page.reload()
+    expect(page.locator(".pill.customer-wrote")).to_have_count(0)
