@@ -9,6 +9,7 @@ urlpatterns = [
     path("hooks/certifications/", views.certification_webhook, name="certification-webhook"),
     path("badges/", views.dashboard, name="dashboard"),
     path("badges/earner/", views.earner, name="earner"),
+    path("badges/earner/panel/", views.earner_panel, name="panel"),
     path("badges/issue/", views.issue, name="issue"),
     path("badges/<int:pk>/", views.badge_page, name="badge"),
     path("badges/<int:pk>/steps/", views.badge_steps, name="steps"),

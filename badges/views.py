@@ -105,6 +105,20 @@ def earner(request):
         "revoke_form": RevokeForm(), "here": request.get_full_path()})
 
 
+@role_required(*BADGE_ROLES)
+@require_GET
+def earner_panel(request):
+    """The panel beside a ticket or thread, fetched by the page once it has arrived."""
+    from .templatetags.badge_panel import panel_context
+
+    target = request.GET.get("next", "")
+    safe = target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return render(request, "badges/_earner_panel.html", panel_context(
+        request, request.GET.get("email", "")[:254], request.GET.get("name", "")[:200],
+        target if safe else ""))
+
+
 # ---- one badge -------------------------------------------------------------------------------
 def _detail_or_404(pk: int) -> selectors.BadgeDetail:
     detail = selectors.badge_detail(pk)

@@ -1,7 +1,15 @@
-"""`{% earner_panel email %}`: the requester's certifications and badges beside a ticket or a
-thread, so the apps that show it need no Python import of badges (two queries)."""
+"""The requester's certifications and badges beside a ticket or a thread, so the apps that show
+it need no Python import of badges.
+
+`{% earner_panel email name %}` renders it in place (two queries); `{% earner_panel_later email
+name %}` leaves a placeholder the browser fills right after the page arrives, so the page
+does not wait for the earner's record (about a fifth of a ticket page's time).
+"""
+
+from urllib.parse import urlencode
 
 from django import template
+from django.urls import reverse
 
 from people.roles import has_role
 
@@ -11,9 +19,7 @@ from ..views import BADGE_ROLES, BADGE_WRITE_ROLES
 register = template.Library()
 
 
-@register.inclusion_tag("badges/_earner_panel.html", takes_context=True)
-def earner_panel(context, email: str, name: str = "") -> dict:
-    request = context["request"]
+def panel_context(request, email: str, name: str, next_url: str, csrf_token=None) -> dict:
     if not has_role(request.user, *BADGE_ROLES):
         return {"hidden": True}
     email = selectors.normal_email(email)
@@ -28,6 +34,26 @@ def earner_panel(context, email: str, name: str = "") -> dict:
             submission.has_badge = (submission.pk in with_badge
                                     or submission.certification.badge_template_id in held)
     first, _, last = (name or "").strip().partition(" ")
-    return {"email": email, "record": record, "first_name": first, "last_name": last.strip(),
-            "can_issue_badges": has_role(request.user, *BADGE_WRITE_ROLES),
-            "csrf_token": context.get("csrf_token"), "next": request.get_full_path()}
+    found = {"email": email, "record": record, "first_name": first, "last_name": last.strip(),
+             "can_issue_badges": has_role(request.user, *BADGE_WRITE_ROLES), "next": next_url}
+    if csrf_token is not None:  # an inclusion tag has no context processors of its own
+        found["csrf_token"] = csrf_token
+    return found
+
+
+@register.inclusion_tag("badges/_earner_panel.html", takes_context=True)
+def earner_panel(context, email: str, name: str = "") -> dict:
+    request = context["request"]
+    return panel_context(request, email, name, request.get_full_path(),
+                         context.get("csrf_token"))
+
+
+@register.inclusion_tag("badges/_earner_panel_later.html", takes_context=True)
+def earner_panel_later(context, email: str, name: str = "") -> dict:
+    request = context["request"]
+    if not has_role(request.user, *BADGE_ROLES):
+        return {"hidden": True}
+    query = urlencode({"email": email or "", "name": name or "",
+                       "next": request.get_full_path()})
+    return {"url": f"{reverse('badges:panel')}?{query}", "email": email,
+            "all_url": f"{reverse('badges:earner')}?{urlencode({'email': email or ''})}"}

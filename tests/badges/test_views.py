@@ -189,12 +189,26 @@ def test_ld_agents_read_badges_without_the_actions(client, ld_agent, template):
     assert client.post(f"/badges/{badge.pk}/revoke/", {"reason": "x"}).status_code == 403
 
 
+def panel_of(client, page: str) -> tuple[int, str]:
+    """The panel a ticket or thread page asks for once it has arrived: (queries, html)."""
+    import html as htmllib
+    import re
+
+    url = re.search(r'class="earner-panel"[^>]*hx-get="([^"]+)"', page).group(1)
+    return count_queries(client, htmllib.unescape(url))
+
+
 def test_the_ticket_shows_the_requesters_badges_at_a_fixed_cost(agent_client, certification,
                                                                  sender, template):
     ticket = TicketFactory(requester_email="Ada@Example.com", requester_name="Ada Lovelace",
                            subject="Wrong email on my badge")
     url = f"/tickets/{ticket.pk}/"
-    few, response = count_queries(agent_client, url)
+    _, response = count_queries(agent_client, url)
+    with CaptureQueriesContext(connection) as queries:
+        agent_client.get(url)
+    assert not [q for q in queries.captured_queries if '"badges_' in q["sql"]], \
+        "the ticket page does not wait for the earner's record"
+    few, response = panel_of(agent_client, response.content.decode())
     assert "No certification results or badges for ada@example.com" in response.content.decode()
 
     covered = SubmissionFactory(certification=certification, sender=sender,
@@ -204,15 +218,12 @@ def test_the_ticket_shows_the_requesters_badges_at_a_fixed_cost(agent_client, ce
     for _n in range(10):
         other = BadgeFactory(recipient_email="ada@example.com")
         SubmissionFactory(earner_email="ada@example.com", certification__badge_template=other.template)
-    many, response = count_queries(agent_client, url)
+    page_html = agent_client.get(url).content.decode()
+    many, response = panel_of(agent_client, page_html)
     assert many == few, "the panel's queries run whether or not there are badges"
-    with CaptureQueriesContext(connection) as queries:
-        agent_client.get(url)
-    ours = [q["sql"] for q in queries.captured_queries if '"badges_' in q["sql"]]
-    assert len(ours) == 2  # the panel: the earner's results, then their badges
     page = response.content.decode()
     assert f'data-badge="{badge.pk}"' in page and f'action="/badges/{badge.pk}/email/"' in page
-    assert f'name="next" value="{url}"' in page
+    assert f'name="next" value="{url}"' in page and "csrfmiddlewaretoken" in page
     # A passing result whose badge nobody holds: one click to issue it.
     assert f'action="/badges/submissions/{passed.pk}/issue/"' in page
     assert f'action="/badges/submissions/{covered.pk}/issue/"' not in page
@@ -225,4 +236,14 @@ def test_the_thread_shows_the_requesters_badges(agent_client, template):
     thread = ThreadFactory(requester_email="ada@example.com")
     badge = issue(template)
     page = agent_client.get(f"/inbox/threads/{thread.pk}/").content.decode()
+    page = panel_of(agent_client, page)[1].content.decode()
     assert f'data-badge="{badge.pk}"' in page and "Issue a badge by hand" in page
+
+
+def test_the_panel_sends_forms_back_only_to_our_own_pages(agent_client):
+    page = agent_client.get("/badges/earner/panel/?email=ada@example.com&next=https://evil.example/"
+                            ).content.decode()
+    assert "evil.example" not in page
+    page = agent_client.get("/badges/earner/panel/?email=ada@example.com&next=/tickets/1/"
+                            ).content.decode()
+    assert "next=/tickets/1/\"" in page

@@ -169,7 +169,6 @@ def test_the_list_marks_a_customer_reply_since_the_agent_looked(live_server, pag
     row = page.locator("tbody tr", has_text="Wrong email on my badge")
     expect(row.locator(".pill.customer-wrote")).to_have_text("customer replied")
     expect(page.locator(".pill.customer-wrote")).to_have_count(1)
-    page.screenshot(path="/tmp/prof/list-marker.png")
     row.get_by_role("link", name="Wrong email on my badge").click()
     page.go_back()
     page.reload()

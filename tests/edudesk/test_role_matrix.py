@@ -57,6 +57,7 @@ MATRIX = {
     # Badges: L&D agents read them (DESIGN.md), Education Services, managers, admins act.
     "badges:dashboard": ("get", "/badges/", CONSOLE),
     "badges:earner": ("get", "/badges/earner/?email=ada@example.com", CONSOLE),
+    "badges:panel": ("get", "/badges/earner/panel/?email=ada@example.com&next=/", CONSOLE),
     "badges:badge": ("get", "/badges/999/", CONSOLE),
     "badges:steps": ("get", "/badges/999/steps/", CONSOLE),
     "badges:issue": ("get", "/badges/issue/", INBOX),

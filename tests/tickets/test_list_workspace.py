@@ -80,3 +80,12 @@ def test_the_list_costs_the_same_queries_with_markers_and_counts(agent_client, a
     with CaptureQueriesContext(connection) as many:
         agent_client.get("/views/triage/")
     assert len(many) == len(few)
+
+
+def test_what_customers_typed_is_escaped_in_every_cell(agent_client):
+    TicketFactory(subject='<script>alert("s")</script>', requester_name="<img src=x onerror=1>",
+                  priority="urgent")
+    html = agent_client.get("/views/triage/").content.decode()
+    assert "<script>alert" not in html and "&lt;script&gt;alert(&quot;s&quot;)" in html
+    assert "<img src=x" not in html and "&lt;img src=x onerror=1&gt;" in html
+    assert '<span class="pill urgent">urgent</span>' in html
