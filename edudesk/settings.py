@@ -400,6 +400,11 @@ GMAIL_TOKEN_URI = env.str("GMAIL_TOKEN_URI", default="")  # Google's unless set 
 GMAIL_GROUP_NAME = env.str("GMAIL_GROUP_NAME", default="LevelUp")  # the name in replies' From
 GMAIL_SYNC_SECONDS = env.float("GMAIL_SYNC_SECONDS", default=60.0)
 
+# What suggestions read text with: "tfidf" (the default, chosen by measurement: README,
+# "Suggestions") or "minilm" (sentence embeddings; needs `make embeddings`, else TF-IDF and
+# the model's metrics say why).
+SUGGESTIONS_ENCODER = env.str("SUGGESTIONS_ENCODER", default="tfidf")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -18,8 +18,14 @@ class ReadOnly(AdminRoleModelAdmin):
 
 @admin.register(SuggestionModel)
 class SuggestionModelAdmin(ReadOnly):
-    list_display = ["version", "trained_at", "seconds", "examples"]
+    list_display = ["version", "trained_at", "seconds", "backend", "examples"]
     exclude = ["artifact"]  # megabytes of joblib bytes; the metrics say what is in it
+
+    @admin.display(description="Encoder")
+    def backend(self, obj) -> str:
+        # The note says when embeddings were asked for but the extra is not installed.
+        backend = obj.metrics.get("backend", "tfidf+sgd")
+        return f"{backend} ({obj.metrics['note']})" if obj.metrics.get("note") else backend
 
     @admin.display(description="Examples per kind")
     def examples(self, obj) -> str:

@@ -23,7 +23,6 @@ from . import history
 from .learning import MIN_EXAMPLES, RECENT_DAYS, Learned, Ranked
 
 SIMILAR_SHOWN = 5
-DUPLICATE_TEXT_AT = 0.9  # cosine: the same question, nearly word for word
 DUPLICATES_BY_TEXT = 2
 LIKELY_AT = 0.15
 RECENT_UNINDEXED = 300  # tickets newer than the model, compared one by one
@@ -130,8 +129,8 @@ def _recent_tickets(ticket: Ticket, learned: Learned | None, vector) -> list[tup
                 [:RECENT_UNINDEXED])
     if not rows:
         return []
-    matrix = learned.vectorizer.transform([history.ticket_text(s, d) for _pk, s, d in rows])
-    scores = (matrix @ vector.T).toarray().ravel()
+    matrix = learned.vectors([history.ticket_text(s, d) for _pk, s, d in rows])
+    scores = learned.scores(matrix, vector)
     return [(pk, float(score)) for (pk, _s, _d), score in zip(rows, scores, strict=True)
             if score > 0]
 
@@ -150,7 +149,7 @@ def _similar(ticket: Ticket, learned: Learned | None, near, recent) -> list[dict
     found = []
     for pk, (score, how) in best:
         other = tickets.get(pk)
-        if other is None or score < 0.2:
+        if other is None or score < learned.thresholds["shown"]:
             continue
         solved = other.status in (Ticket.Status.SOLVED, Ticket.Status.CLOSED)
         found.append({"id": pk, "number": other.number, "subject": other.subject,
@@ -186,7 +185,8 @@ def _duplicates(key: str, email: str, created, learned, near, recent) -> list[di
                    for pk, score in sorted(recent, key=lambda r: -r[1])[:DUPLICATES_BY_TEXT]]
     since_epoch = since.timestamp()
     for other, score, when in candidates:
-        if other in found or other == key or score < DUPLICATE_TEXT_AT:
+        # Nearly the same words (TF-IDF), or the same question however put (embeddings).
+        if other in found or other == key or score < learned.thresholds["duplicate"]:
             continue
         if when is not None and when < since_epoch:
             continue

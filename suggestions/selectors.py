@@ -3,13 +3,16 @@ suggestions, the single row a ticket or thread page reads."""
 
 from __future__ import annotations
 
+import logging
 import threading
 
+from . import embeddings
 from .learning import Learned
 from .models import Suggestion, SuggestionModel
 
 _loaded: dict[str, object] = {"version": None, "learned": None}
 _lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def current_version() -> int | None:
@@ -27,7 +30,13 @@ def current_model() -> tuple[Learned | None, int | None]:
             row = SuggestionModel.objects.only("artifact", "sha256").get(version=newest[0])
             _loaded["learned"] = Learned.loads(bytes(row.artifact), row.sha256)
             _loaded["version"] = newest
-        return _loaded["learned"], newest[0]
+        learned = _loaded["learned"]
+    if learned.encoder == "minilm" and not embeddings.is_available():
+        # Trained where the extra was installed: the rules answer until the next training.
+        log.warning("Suggestion model v%s needs the embeddings extra, which is not installed",
+                    newest[0])
+        return None, newest[0]
+    return learned, newest[0]
 
 
 def forget_loaded_model() -> None:

@@ -3,9 +3,11 @@ ticket or thread, and agents' feedback on them."""
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -13,28 +15,52 @@ from django.utils import timezone
 from inbox.models import Thread
 from tickets.models import Ticket
 
-from . import compute, history, selectors
-from .learning import KINDS, Learned, fit
+from . import compute, embeddings, history, selectors
+from .learning import ENCODERS, KINDS, Learned, fit
 from .models import Feedback, RefreshCursor, Suggestion, SuggestionModel
 
 REFRESH_BATCH = 500
 BACKFILL_DAYS = 30  # a first refresh covers this much, not the whole desk
+BACKENDS = {"tfidf": "tfidf+sgd", "minilm": "minilm+sgd"}
+
+log = logging.getLogger(__name__)
 
 
 # ---- training ------------------------------------------------------------------------------
-def learn_from_history() -> tuple[Learned, dict]:
+def chosen_encoder() -> tuple[str, str]:
+    """The encoder to train with, and why it is not the one configured when it is not."""
+    wanted = getattr(settings, "SUGGESTIONS_ENCODER", "tfidf")
+    if wanted not in ENCODERS:
+        raise ValueError(f"SUGGESTIONS_ENCODER must be one of {', '.join(ENCODERS)}, not {wanted!r}")
+    if wanted == "minilm" and not embeddings.is_available():
+        note = f"SUGGESTIONS_ENCODER=minilm but the embeddings extra is not installed " \
+               f"({embeddings.INSTALL_HINT}): trained with TF-IDF"
+        log.warning(note)
+        return "tfidf", note
+    return wanted, ""
+
+
+def learn_from_history(encoder: str | None = None) -> tuple[Learned, dict]:
     """Fit a model on the desk's history, without storing it (evaluate uses this too)."""
+    note = ""
+    if encoder is None:
+        encoder, note = chosen_encoder()
     started = time.perf_counter()
     docs = history.ticket_docs() + history.thread_docs()
     read = time.perf_counter() - started
-    learned = fit(docs, acceptance=history.acceptance())
+    previous = selectors.current_model()[0] if encoder == "minilm" else None
+    learned = fit(docs, acceptance=history.acceptance(), encoder=encoder, previous=previous)
     metrics = {
-        "backend": "tfidf+sgd", "docs": len(docs), "read_seconds": round(read, 2),
+        "backend": BACKENDS[encoder], "docs": len(docs), "read_seconds": round(read, 2),
         "fit_seconds": round(time.perf_counter() - started - read, 2),
         "examples": learned.examples,
         "learned": sorted(learned.classifiers),
         "feedback": _feedback_counts(),
     }
+    if encoder == "minilm":
+        metrics["texts_encoded"] = learned.encoded
+    if note:
+        metrics["note"] = note
     return learned, metrics
 
 

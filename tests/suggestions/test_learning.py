@@ -85,3 +85,16 @@ def test_a_thread_already_in_the_suggested_category_says_so(trained):
     assert payload["category"]["slug"] == "certification"
     assert payload["category"]["is_current"] is True
     assert Thread.objects.get(pk=thread.pk).category == category  # suggestions never act
+
+
+def test_embeddings_asked_for_without_the_extra_train_tf_idf_and_say_so(history, settings,
+                                                                       monkeypatch):
+    from suggestions import embeddings
+
+    settings.SUGGESTIONS_ENCODER = "minilm"
+    # As on a desk that never ran `make embeddings`: no model package to find.
+    monkeypatch.setattr(embeddings, "MODEL_PACKAGE", "no_such_model_package")
+    row = services.train_model()
+    assert row.metrics["backend"] == "tfidf+sgd"
+    assert "embeddings extra is not installed" in row.metrics["note"]
+    assert "make embeddings" in row.metrics["note"]

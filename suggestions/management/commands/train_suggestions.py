@@ -16,7 +16,10 @@ class Command(BaseCommand):
     def handle(self, *args, refresh: bool, **options):
         row = services.train_model()
         metrics = row.metrics
-        self.stdout.write(f"Model v{row.version}: {metrics['docs']} tickets and threads read in "
+        if metrics.get("note"):
+            self.stderr.write(metrics["note"])
+        self.stdout.write(f"Model v{row.version}: {metrics['backend']}, {metrics['docs']} "
+                          f"tickets and threads read in "
                           f"{metrics['read_seconds']} s, fitted in {metrics['fit_seconds']} s "
                           f"({row.seconds} s in all, {metrics['artifact_bytes'] / 1e6:.1f} MB).")
         for kind, count in metrics["examples"].items():
