@@ -135,6 +135,8 @@ def main() -> None:
         "api_list": ["/api/v1/views/triage/tickets/"],
         # A term few tickets contain: the worst case for search, which cannot stop early.
         "search_rare": [f"/views/triage/?q=rare-term-{n}" for n in range(10)],
+        # The same across every ticket the agent may see (the topbar's search page).
+        "search_all_rare": [f"/search/?q=rare-term-{n}" for n in range(10)],
     }
     total = Ticket.objects.count()
     print(f"{connection.vendor}, {total:,} tickets, {args.repeat} requests per case")
