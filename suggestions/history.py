@@ -70,8 +70,14 @@ def _macro_by_tags(tags: str, macros) -> Macro | None:
                 None)
 
 
+# A macro is applied in one click ("macro") or through the reply box it filled, as the
+# agent's edited reply or note, whose audit line names the macro.
+MACRO_VERBS = ("macro", "reply", "note")
+
+
 def _macro_events(docs, keys, macros, solved, since) -> None:
-    for subject, changes in _events("macro", keys, since):
+    for subject, changes in _events(MACRO_VERBS, keys, since,
+                                    Q(verb="macro") | Q(changes__has_key="macro")):
         macro = macros.get((changes or {}).get("macro"))
         if macro is None:
             continue
@@ -106,10 +112,13 @@ def _route_events(docs, keys, teams, solved, since) -> None:
             doc.resolution = f"routed to {team}"
 
 
-def _events(verb: str, keys: dict[str, int], since):
-    """The `verb` events of the tickets in `keys`: one walk of the (verb, time) index from
-    the oldest of them, instead of an IN list of 200,000 names."""
-    events = AuditEvent.objects.filter(verb=verb, subject__startswith="ticket:")
+def _events(verb: str | tuple[str, ...], keys: dict[str, int], since, also: Q | None = None):
+    """The `verb` events of the tickets in `keys` (matching `also`), oldest first: a walk of
+    the (verb, time) index from the oldest of them, instead of an IN list of 200,000 names."""
+    verbs = (verb,) if isinstance(verb, str) else verb
+    events = AuditEvent.objects.filter(verb__in=verbs, subject__startswith="ticket:")
+    if also is not None:
+        events = events.filter(also)
     if since is not None:
         events = events.filter(created_at__gte=since)
     for subject, changes in events.order_by("created_at", "id").values_list(

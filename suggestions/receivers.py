@@ -41,7 +41,8 @@ def _later(subject: str, *, kind: str = "", chosen: str = "", actor=None) -> Non
 
 def on_ticket_changed(sender, *, ticket: Ticket, action: str, changes: dict, actor=None,
                       **kwargs) -> None:
-    if action == "macro" and changes.get("macro") is not None:
+    # A macro applied in one click, or through the reply box it filled ("reply", "note").
+    if changes.get("macro") is not None:
         _later(ticket.subject_key, kind="macro", chosen=str(changes["macro"].pk), actor=actor)
     elif action == "route":
         # Which team it went to is read from the audit line in the worker (a consulted

@@ -31,6 +31,21 @@ def test_applying_the_suggested_macro_is_taken(trained, agent, eager_tasks,
     assert feedback.actor == agent and feedback.model_version == trained.version
 
 
+def test_a_macro_sent_through_the_reply_box_is_taken_and_learned_from(
+        trained, agent, eager_tasks, django_capture_on_commit_callbacks):
+    ticket = _badge_ticket()
+    services.suggest_for_ticket(ticket.pk)
+    macro = Macro.objects.get(title=BADGE)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_services.add_comment(ticket_id=ticket.pk, actor=agent, public=True,
+                                    body="Hi, your badge is on its way (edited).", macro=macro)
+    feedback = Feedback.objects.get(subject=ticket.subject_key)
+    assert (feedback.kind, feedback.choice, feedback.chosen) == ("macro", "taken", str(macro.pk))
+    # The next training sees the macro on this ticket, though the audit line is a reply.
+    doc = next(d for d in history.ticket_docs() if d.key == ticket.subject_key)
+    assert doc.labels["macro"] == str(macro.pk)
+
+
 def test_applying_another_macro_is_a_correction(trained, agent, eager_tasks,
                                                 django_capture_on_commit_callbacks):
     ticket = _badge_ticket()
