@@ -217,6 +217,9 @@ class Macro(models.Model):
     set_group = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL)
     set_assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.SET_NULL)
+    assign_to_actor = models.BooleanField(
+        default=False, help_text="Assign the ticket to the agent who applies the macro "
+                                 "(Zendesk's “current user”)")
 
     class Meta:
         ordering = ["title"]
@@ -229,6 +232,9 @@ class Macro(models.Model):
         return self.zendesk_id is not None
 
     def clean(self) -> None:
+        if self.assign_to_actor and self.set_assignee_id:
+            raise ValidationError({"assign_to_actor": "Choose one: a fixed assignee, or the "
+                                                      "agent who applies the macro."})
         # A placeholder EduDesk cannot fill would reach the customer as "{{...}}".
         unknown = unknown_in(self.comment)
         if unknown and not self.is_read_only:  # Zendesk renders its own macros' placeholders

@@ -289,6 +289,8 @@ def preview_macro(*, ticket: Ticket, macro: Macro, actor) -> MacroChanges:
         changes.group = macro.set_group
     if macro.set_assignee_id and macro.set_assignee_id != ticket.assignee_id:
         changes.assignee = macro.set_assignee
+    elif macro.assign_to_actor and actor is not None and ticket.assignee_id != actor.pk:
+        changes.assignee = actor
     return changes
 
 

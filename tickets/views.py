@@ -162,7 +162,7 @@ def _reply_macro(ticket: Ticket, user, data) -> dict | None:
     }
 
 
-def _macro_edit(data) -> tuple[Macro | None, services.MacroChanges | None]:
+def _macro_edit(data, user) -> tuple[Macro | None, services.MacroChanges | None]:
     """The macro a reply was filled from, and the field changes the agent kept of it."""
     macro = Macro.objects.filter(pk=_pk(data.get("macro"))).select_related(
         "set_group", "set_assignee").first()
@@ -173,7 +173,8 @@ def _macro_edit(data) -> tuple[Macro | None, services.MacroChanges | None]:
         tags_added=tags.clean(data.get("macro_tags_add", "")),
         tags_removed=tags.clean(data.get("macro_tags_remove", "")),
         group=macro.set_group if data.get("macro_group") == "1" else None,
-        assignee=macro.set_assignee if data.get("macro_assignee") == "1" else None)
+        assignee=(macro.set_assignee or (user if macro.assign_to_actor else None))
+        if data.get("macro_assignee") == "1" else None)
 
 
 def _back(request, ticket_id: int):
@@ -232,7 +233,7 @@ def reply(request, pk: int):
     label = "Reply sent" if public else "Note added"
 
     def action():
-        macro, macro_changes = _macro_edit(request.POST)
+        macro, macro_changes = _macro_edit(request.POST, request.user)
         services.add_comment(ticket_id=pk, actor=request.user, body=request.POST.get("body", ""),
                              public=public, status=status, version=_version(request),
                              macro=macro, macro_changes=macro_changes)

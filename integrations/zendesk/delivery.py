@@ -89,7 +89,15 @@ def on_ticket_changed(sender, *, ticket: Ticket, action: str, changes: dict[str,
         if changes.get("macro_edited"):
             payload["macro_keys"] = list(MACRO_ONLY_IN_ZENDESK)
         else:
-            body = {}
+            # Zendesk applies it as the integration account: its "current user" (an
+            # assign-to-me, a {{current_user.name}} signature) would be that account. Where
+            # EduDesk read the macro whole, its own reading for the agent goes instead.
+            said = body.get("comment") or {}
+            body = {key: value for key, value in body.items()
+                    if key == "assignee_id" or (key == "comment"
+                                                and "{{" not in said.get("html_body", "{{"))}
+            if macro.assign_to_actor and (me := _zendesk_user_id(actor)) is not None:
+                body["assignee_id"] = me  # even when it is theirs already
         # The comment Zendesk renders is the agent's, not the integration account's.
         if (author := _zendesk_user_id(actor)) is not None:
             payload["author_id"] = author

@@ -167,6 +167,7 @@ def macro_fields(item: dict[str, Any], lookups: Lookups) -> dict[str, Any]:
         "active": item.get("active") is not False,
         "comment": "", "comment_is_public": True, "set_status": "", "add_tags": "",
         "remove_tags": "", "set_group_id": None, "set_assignee_id": None,
+        "assign_to_actor": False,
     }
     for action in item.get("actions") or []:
         if not isinstance(action, dict):
@@ -185,6 +186,9 @@ def macro_fields(item: dict[str, Any], lookups: Lookups) -> dict[str, Any]:
             fields["remove_tags"] = " ".join(tag_list(str(value).split()))[:300]
         elif name == "group_id":
             fields["set_group_id"] = lookups.teams.get(_id(_int(value)) or 0)
+        elif name == "assignee_id" and value == "current_user":
+            # Zendesk's "assign to me": whoever applies it, never the integration account.
+            fields["assign_to_actor"] = True
         elif name == "assignee_id":
             fields["set_assignee_id"] = lookups.agents.get(_id(_int(value)) or 0)
     return fields

@@ -116,3 +116,12 @@ def test_a_macro_assignee_replaces_a_zendesk_owner_without_login(agent_client, m
         "body": "Hi", "kind": "internal", "macro": macro.pk, "macro_assignee": "1"})
     ticket.refresh_from_db()
     assert ticket.assignee.username == "grace" and ticket.assignee_name == ""
+
+
+def test_a_macro_cannot_both_name_an_assignee_and_assign_to_whoever_applies_it(agent):
+    from django.core.exceptions import ValidationError
+
+    macro = MacroFactory(set_assignee=agent, assign_to_actor=True)
+    with pytest.raises(ValidationError) as refused:
+        macro.full_clean()
+    assert "assign_to_actor" in refused.value.message_dict

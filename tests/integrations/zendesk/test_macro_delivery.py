@@ -99,3 +99,39 @@ def test_a_refusal_stops_showing_once_a_later_change_went_through(fake_zendesk, 
     deliver_all()
 
     assert "was refused" not in agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+
+TAKE_IT = 4100
+
+
+def _add_take_it_macro(fake) -> None:
+    """Zendesk's usual "take it" macro: assign to the current user, signed by them."""
+    first = fake.macros[4001]
+    fake.macros[TAKE_IT] = {
+        **first, "id": TAKE_IT, "url": first["url"].replace("4001", str(TAKE_IT)),
+        "title": "Education Services::Take it", "raw_title": "Education Services::Take it",
+        "actions": [
+            {"field": "assignee_id", "value": "current_user"},
+            {"field": "comment_value", "value": "Hi {{ticket.requester.first_name}}, "
+                                                "{{current_user.first_name}} here: I am on it."},
+            {"field": "status", "value": "open"}]}
+
+
+def test_an_assign_to_me_macro_assigns_and_signs_as_the_agent_not_the_api_user(fake_zendesk,
+                                                                                 agent):
+    _add_take_it_macro(fake_zendesk)
+    ticket = synced_ticket(fake_zendesk)
+    macro = Macro.objects.get(zendesk_id=TAKE_IT)
+    assert macro.assign_to_actor and macro.set_assignee is None
+
+    assert services.preview_macro(ticket=ticket, macro=macro, actor=agent).assignee == agent \
+        or ticket.assignee == agent
+    services.apply_macro(ticket_id=ticket.pk, macro=macro, actor=agent)
+    deliver_all()
+
+    upstream = fake_zendesk.get_ticket(ticket.zendesk_id)
+    last = fake_zendesk.get_comments(ticket.zendesk_id)[-1]
+    assert upstream["assignee_id"] == 1001  # Ada, not the integration account
+    assert "Ada here: I am on it." in last["body"] and last["author_id"] == 1001
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent
