@@ -74,14 +74,15 @@ class Mailbox:
 
     # ---- messages --------------------------------------------------------------------------
     def add(self, raw: bytes, labels: list[str], internal_ms: int | None = None,
-            thread_id: str | None = None) -> StoredMessage:
-        """Store a message (a messageAdded record), threading it as Gmail would."""
+            thread_id: str | None = None, by_headers: bool = True) -> StoredMessage:
+        """Store a message (a messageAdded record), threading it as Gmail would: mail that
+        arrives by its headers, mail sent through the API only into the `thread_id` given."""
         internal_ms = int(time.time() * 1000) if internal_ms is None else internal_ms
         self._seq += 1
         # 16 hex digits that grow with time, like Gmail's own ids.
         msg_id = f"{internal_ms:011x}{self._seq % 0x100000:05x}"
         msg = StoredMessage.create(msg_id, "", raw, list(labels), internal_ms, 0)
-        msg.thread_id = thread_id or self._thread_for(msg) or msg_id
+        msg.thread_id = thread_id or (self._thread_for(msg) if by_headers else None) or msg_id
         self.messages[msg_id] = msg
         self.threads.setdefault(msg.thread_id, []).append(msg_id)
         rfc_id = header(msg.parsed, "message-id")
@@ -129,7 +130,9 @@ class Mailbox:
         if thread_id and thread_subject(header(parse(raw), "subject")) != thread_subject(
                 self.thread_subject_of(thread_id)):
             thread_id = None
-        msg = self.add(raw, ["SENT"], thread_id=thread_id or None)
+        # messages.send threads only with a threadId (Gmail's guide to threads), whatever
+        # the References say.
+        msg = self.add(raw, ["SENT"], thread_id=thread_id or None, by_headers=False)
         self.sent.append(msg.id)
         return msg
 
