@@ -125,3 +125,29 @@ def test_a_macro_cannot_both_name_an_assignee_and_assign_to_whoever_applies_it(a
     with pytest.raises(ValidationError) as refused:
         macro.full_clean()
     assert "assign_to_actor" in refused.value.message_dict
+
+
+def test_a_reply_from_a_switched_off_macro_is_refused(agent, macro):
+    from django.core.exceptions import ValidationError
+
+    ticket = TicketFactory()
+    macro.active = False
+    macro.save()
+    with pytest.raises(ValidationError) as refused:
+        services.add_comment(ticket_id=ticket.pk, actor=agent, public=True, body="Hi.",
+                             macro=macro)
+    assert refused.value.message_dict == {"macro": ["This macro is switched off."]}
+    assert not Comment.objects.exists()
+
+
+def test_an_assign_to_me_macro_plans_the_agent_who_applies_it(agent, other_agent):
+    take_it = MacroFactory(title="Take it", comment="", set_status="", add_tags="",
+                           assign_to_actor=True)
+    theirs = TicketFactory(assignee=other_agent)
+    assert services.preview_macro(ticket=theirs, macro=take_it, actor=agent).assignee == agent
+    mine = TicketFactory(assignee=agent)
+    assert services.preview_macro(ticket=mine, macro=take_it, actor=agent).is_empty
+
+    services.apply_macro(ticket_id=theirs.pk, macro=take_it, actor=agent)
+    theirs.refresh_from_db()
+    assert theirs.assignee == agent

@@ -135,6 +135,9 @@ class CatalogOps:
                     ("{{ticket.requester.first_name}}", requester.get("name", "").split(" ")[0]),
                     ("{{ticket.requester.name}}", requester.get("name", "")),
                     ("{{ticket.id}}", str(t.id) if t else ""),
+                    ("{{ticket.title}}", t.subject if t else ""),
+                    # Zendesk renders a placeholder with nothing behind it as empty text.
+                    ("{{ticket.organization.name}}", ""),
                     ("{{current_user.first_name}}", me["name"].split(" ")[0]),
                     ("{{current_user.name}}", me["name"])):
                 body = body.replace(placeholder, text)

@@ -135,3 +135,46 @@ def test_an_assign_to_me_macro_assigns_and_signs_as_the_agent_not_the_api_user(f
     assert "Ada here: I am on it." in last["body"] and last["author_id"] == 1001
     ticket.refresh_from_db()
     assert ticket.assignee == agent
+
+
+def test_a_macro_holding_what_only_zendesk_fills_is_rendered_there_and_signed_by_the_agent(
+        fake_zendesk, agent):
+    fake_zendesk.macros[BADGE_REISSUE]["actions"][0]["value"] = (
+        "Hi {{ticket.requester.first_name}}, your badge for “{{ticket.title}}” is reissued.")
+    ticket = synced_ticket(fake_zendesk)
+    macro = Macro.objects.get(zendesk_id=BADGE_REISSUE)
+
+    services.apply_macro(ticket_id=ticket.pk, macro=macro, actor=agent)
+    deliver_all()
+
+    last = fake_zendesk.get_comments(ticket.zendesk_id)[-1]
+    assert last["body"].startswith("Hi ") and f"“{ticket.subject}” is reissued" in last["body"]
+    assert "{{" not in last["body"]  # never a placeholder to the customer
+    assert last["author_id"] == 1001  # the agent, though Zendesk rendered the text
+
+
+def test_a_macro_that_only_sets_fields_goes_out_without_a_comment(fake_zendesk, agent):
+    fake_zendesk.macros[4003]["actions"] = [{"field": "status", "value": "pending"}]
+    ticket = synced_ticket(fake_zendesk)
+    comments = len(fake_zendesk.get_comments(ticket.zendesk_id))
+
+    services.apply_macro(ticket_id=ticket.pk, macro=Macro.objects.get(zendesk_id=4003),
+                         actor=agent)
+    deliver_all()
+
+    assert OutboxMessage.objects.get(subject=ticket.subject_key).state == "sent"
+    assert fake_zendesk.get_ticket(ticket.zendesk_id)["status"] == "pending"
+    assert len(fake_zendesk.get_comments(ticket.zendesk_id)) == comments
+
+
+def test_an_edited_reply_takes_none_of_the_macros_tags_the_agent_dropped(fake_zendesk, agent):
+    ticket = synced_ticket(fake_zendesk)
+    macro = Macro.objects.get(zendesk_id=BADGE_REISSUE)
+
+    services.add_comment(ticket_id=ticket.pk, actor=agent, public=True, status="open",
+                         body="Hi, looking into your badge.", macro=macro,
+                         macro_changes=services.MacroChanges())  # its tag unticked
+    deliver_all()
+
+    upstream = fake_zendesk.get_ticket(ticket.zendesk_id)
+    assert "badge_reissued" not in upstream["tags"] and upstream["status"] == "open"
