@@ -138,3 +138,62 @@ def test_selection_reads_versions_in_any_zone_and_caps_the_count():
         (ticket.pk, services.version_of(ticket)), (7, None)]
     with pytest.raises(ValidationError, match="at most 100 tickets"):
         bulk.parse_selection([str(n) for n in range(1, 102)])
+
+
+def test_assign_and_macro_refuse_a_ticket_changed_since_the_list_was_loaded(agent, other_agent):
+    assign_me, macro_me = TicketFactory(), TicketFactory()
+    seen = {t.pk: services.version_of(t) for t in (assign_me, macro_me)}
+    for ticket in (assign_me, macro_me):
+        services.set_status(ticket_id=ticket.pk, status="hold", actor=other_agent)
+
+    assigned = bulk.run_bulk_action(actor=agent, change=bulk.assign_change(
+        assignee=agent, actor=agent), selection=[(assign_me.pk, seen[assign_me.pk])])
+    applied = bulk.run_bulk_action(actor=agent, change=bulk.macro_change(
+        macro=MacroFactory(), actor=agent), selection=[(macro_me.pk, seen[macro_me.pk])])
+
+    assert _outcomes(assigned) == [(assign_me.pk, "skipped")]
+    assert _outcomes(applied) == [(macro_me.pk, "skipped")]
+    assert assigned.action == "assign" and applied.action == "macro"
+    assign_me.refresh_from_db()
+    assert assign_me.assignee is None
+
+
+def test_one_bad_version_refuses_the_whole_selection():
+    with pytest.raises(ValidationError) as refused:
+        bulk.parse_selection(["5@2026-01-01T00:00:00+00:00", "6@yesterday"])
+    assert "'6@yesterday'" in refused.value.messages[0]
+
+
+def test_the_bar_offers_active_agents_other_than_me(agent, other_agent, ld_agent):
+    from people.models import AgentProfile
+    from tests.factories import UserFactory, team
+
+    gone = UserFactory(username="gone", is_active=False, team=team("education-services"))
+    outsider = UserFactory(username="no-profile")  # a login, but no agent
+    assert AgentProfile.objects.filter(user=gone).exists()
+    assert not AgentProfile.objects.filter(user=outsider).exists()
+    offered = set(bulk.bar_choices(agent)["agents"])
+    assert other_agent in offered and ld_agent in offered
+    assert agent not in offered and gone not in offered and outsider not in offered
+
+
+def test_a_delivery_being_retried_says_why(agent):
+    ticket = TicketFactory(zendesk_id=424242)
+    action = bulk.run_bulk_action(actor=agent, change=bulk.status_change(
+        status="pending", actor=agent), selection=[(ticket.pk, None)])
+    OutboxMessage.objects.filter(pk__in=action.results[0]["outbox"]).update(
+        last_error="HTTP 503: Zendesk is down for maintenance")
+    row = bulk.report(action).rows[0]
+    assert row["delivery"] == {"state": "queued", "text": "Queued (retrying after: HTTP 503: "
+                                                          "Zendesk is down for maintenance)"}
+
+
+def test_garbage_is_named_briefly_and_ids_beyond_any_ticket_are_garbage():
+    with pytest.raises(ValidationError) as refused:
+        bulk.parse_selection(["9" * 19])  # past the database's integers: never a 500
+    assert refused.value.messages[0].startswith("These are not tickets of the list")
+    with pytest.raises(ValidationError) as refused:
+        bulk.parse_selection(["a" * 60, "b", "c", "d"])
+    message = refused.value.messages[0]
+    assert repr("a" * 40) in message and "a" * 41 not in message
+    assert "'c'" in message and "'d'" not in message  # three are enough to see the mistake
