@@ -7,19 +7,33 @@ certification results under load.
 
 1. Validation: a 10,000-row CSV through badges.bulk.validate (rows/s; median of 3).
 2. Issue: the same rows queued by the bulk service, then delivered to the fake Credly (its
-   own process, rate limit off) by --threads in-process workers draining the outbox as the
-   Celery worker does; badges/s, and the ratio to the fake's own ceiling: a fresh fake fed
-   the same number of issues directly by CredlyClient from as many threads.
+   own process, rate limit off) the way production does: --processes worker processes
+   (default: one per core, as Celery's prefork pool), each with --threads threads, taking
+   lanes one at a time from a shared counter and draining them through the outbox (whose
+   claim makes concurrent drains safe). badges/s, and the ratio to the fake's own ceiling:
+   a fresh fake fed the same number of issues straight from CredlyClient by the same
+   processes and threads. The fake is one Python process (one core at most), while a
+   delivery costs EduDesk about 8 ms of CPU (12 queries, the ORM, the HTTP call): the ratio
+   depends on how many cores the workers have beside the fake's.
 3. Webhook: gunicorn on loopback, --concurrency clients each posting signed passing results
    to /hooks/certifications/ (every one stores a submission, issues a badge and writes its
-   outbox row); requests/s and p50/p95 latency.
+   outbox row); requests/s, the clients' p50/p95, and the server's own time per request from
+   gunicorn's access log (%(L)s: from the request's headers parsed to the response written,
+   without the wait for a free thread). Then the same at --matched-concurrency clients (as
+   many as the server has threads), and with one client alone. With C clients always
+   waiting on an answer, Little's law makes the mean latency C / throughput: 200 clients at
+   100 requests/s wait 2 s whatever a request costs, so a p95 under 50 ms with 200 at once
+   needs about 4,000 requests/s (0.5 ms of CPU per request on 2 cores, for a request that
+   makes 24 queries); the server's time and the smaller runs say what one request costs.
 The last line is key=value figures.
 """
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -70,65 +84,96 @@ def timed_validation(text: str) -> tuple[float, object]:
     return statistics.median(runs), result
 
 
-def drain_with_threads(threads: int) -> float:
-    """Deliver every queued Credly row as `threads` workers would; seconds taken."""
+def _worker(job: str, items: list, threads: int, taken, ready, go, env: dict) -> None:
+    """One worker process: take items from the shared counter and drain each lane ("drain")
+    or issue straight to the fake ("ceiling") from `threads` threads."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
     from django.db import connection
 
     from integrations import outbox
+    from integrations.credly.client import CredlyClient
 
-    lanes = [lane for lane in outbox.lanes_to_sweep(limit=10**9) if lane[0] == "credly"]
-    lock = threading.Lock()
+    def take() -> object | None:
+        with taken.get_lock():
+            n = taken.value
+            taken.value += 1
+        return items[n] if n < len(items) else None
 
-    def work() -> None:
+    def drain() -> None:
         try:
-            while True:
-                with lock:
-                    if not lanes:
-                        return
-                    lane = lanes.pop()
+            while (lane := take()) is not None:
                 outbox.drain(*lane)
         finally:
             connection.close()
 
-    started = time.perf_counter()
-    workers = [threading.Thread(target=work) for _ in range(threads)]
+    def issue() -> None:
+        with CredlyClient(env["CREDLY_API_URL"], env["CREDLY_ORGANIZATION_ID"], TOKEN) as client:
+            while (item := take()) is not None:
+                n, template_id = item
+                client.issue_badge(template_id, f"c{n}@bench.example", "Earner", "Ceiling",
+                                   datetime.now(UTC), f"ceiling-{n}")
+
+    workers = [threading.Thread(target=drain if job == "drain" else issue)
+               for _ in range(threads)]
+    ready.wait()  # everyone set up (Django, imports) before the clock starts
+    go.wait()
     for w in workers:
         w.start()
     for w in workers:
         w.join()
+
+
+def in_processes(job: str, items: list, processes: int, threads: int, env: dict) -> float:
+    """Run `job` over `items` in `processes` fresh processes; seconds from start to done."""
+    spawn = multiprocessing.get_context("spawn")
+    taken, ready, go = spawn.Value("q", 0), spawn.Barrier(processes + 1), spawn.Event()
+    procs = [spawn.Process(target=_worker, args=(job, items, threads, taken, ready, go, env))
+             for _ in range(processes)]
+    for p in procs:
+        p.start()
+    ready.wait()
+    started = time.perf_counter()
+    go.set()
+    for p in procs:
+        p.join()
+    if any(p.exitcode for p in procs):
+        raise SystemExit(f"a {job} worker failed")
     return time.perf_counter() - started
 
 
-def fake_ceiling(rows: int, threads: int, template_ids: list[str]) -> float:
-    """Issues per second a fresh fake Credly takes straight from CredlyClient."""
-    from integrations.credly.client import CredlyClient
+def drain_in_processes(processes: int, threads: int, env: dict) -> float:
+    """Deliver every queued Credly row as the Celery workers would; seconds taken."""
+    from integrations import outbox
 
+    lanes = [lane for lane in outbox.lanes_to_sweep(limit=10**9) if lane[0] == "credly"]
+    return in_processes("drain", lanes, processes, threads, env)
+
+
+def fake_ceiling(rows: int, processes: int, threads: int, template_ids: list[str]) -> float:
+    """Issues per second a fresh fake Credly takes straight from CredlyClient."""
     proc, url = start_fake("credly", "--token", TOKEN)
     organization = proc.stdout.readline().split()[1]
-    counter = iter(range(rows))
-    lock = threading.Lock()
-
-    def work() -> None:
-        with CredlyClient(url, organization, TOKEN) as client:
-            while True:
-                with lock:
-                    n = next(counter, None)
-                if n is None:
-                    return
-                client.issue_badge(template_ids[n % len(template_ids)], f"c{n}@bench.example",
-                                   "Earner", "Ceiling", datetime.now(UTC), f"ceiling-{n}")
-
+    env = {"CREDLY_API_URL": url, "CREDLY_ORGANIZATION_ID": organization}
     try:
-        started = time.perf_counter()
-        workers = [threading.Thread(target=work) for _ in range(threads)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-        return rows / (time.perf_counter() - started)
+        items = [(n, template_ids[n % len(template_ids)]) for n in range(rows)]
+        return rows / in_processes("ceiling", items, processes, threads, env)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def server_times(log: Path, offset: int) -> list[float]:
+    """Seconds per request from gunicorn's access log (format "%(L)s"), after `offset`."""
+    with log.open() as lines:
+        lines.seek(offset)
+        return sorted(float(line.split()[0]) for line in lines if line.strip())
+
+
+def percentile(sorted_values: list[float], share: float) -> float:
+    return sorted_values[max(0, int(len(sorted_values) * share) - 1)]
 
 
 def webhook_load(base: str, secret: str, code: str, clients: int, per_client: int,
@@ -182,11 +227,17 @@ def webhook_load(base: str, secret: str, code: str, clients: int, per_client: in
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--threads", type=int, default=4, help="delivery workers")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                        help="delivery worker processes (Celery prefork: one per core)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per delivery process")
     parser.add_argument("--concurrency", type=int, default=200, help="webhook clients")
     parser.add_argument("--per-client", type=int, default=5, help="results each client posts")
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-threads", type=int, default=8)
+    parser.add_argument("--matched-concurrency", type=int, default=0,
+                        help="clients for the second webhook run (default: the server's threads)")
     args = parser.parse_args()
+    matched = args.matched_concurrency or args.web_workers * args.web_threads
 
     import django
 
@@ -206,12 +257,15 @@ def main() -> None:
     templates = [fake.stdout.readline().strip().split(maxsplit=3)[1:] for _ in SEED_TEMPLATES]
     settings.CREDLY_API_URL, settings.CREDLY_ORGANIZATION_ID = credly, organization
     settings.CREDLY_API_TOKEN = TOKEN
+    credly_env = {"CREDLY_API_URL": credly, "CREDLY_ORGANIZATION_ID": organization,
+                  "CREDLY_API_TOKEN": TOKEN}
     active = []
     for credly_id, state, name in templates:
         BadgeTemplate.objects.create(credly_id=credly_id, name=name, state=state)
         if state == "active":
             active.append((credly_id, name))
     procs = {"fake": fake}
+    runs: dict[int, dict] = {}
     try:
         # 1. Validation.
         text = bench_csv(args.rows, [name for _, name in active])
@@ -228,16 +282,18 @@ def main() -> None:
         started = time.perf_counter()
         services.run_bulk_issue(bulk_id=upload.pk)
         queue_seconds = time.perf_counter() - started
-        deliver_seconds = drain_with_threads(args.threads)
+        connection.close()  # the workers have their own
+        deliver_seconds = drain_in_processes(args.processes, args.threads, credly_env)
         issued = Badge.objects.filter(credly_id__isnull=False).count()
         failed = OutboxMessage.objects.filter(state="failed").count()
         deliver_rate = issued / deliver_seconds
         overall = issued / (queue_seconds + deliver_seconds)
+        parallel = f"{args.processes} processes x {args.threads} threads"
         print(f"queued {args.rows:,} in {queue_seconds:.1f} s ({args.rows / queue_seconds:,.0f}/s); "
-              f"delivered {issued:,} in {deliver_seconds:.1f} s ({deliver_rate:,.0f} badges/s), "
-              f"{failed} failed", flush=True)
-        ceiling = fake_ceiling(args.rows, args.threads, [i for i, _ in active])
-        print(f"the fake alone: {ceiling:,.0f} issues/s from {args.threads} threads", flush=True)
+              f"delivered {issued:,} in {deliver_seconds:.1f} s ({deliver_rate:,.0f} badges/s) "
+              f"from {parallel}, {failed} failed", flush=True)
+        ceiling = fake_ceiling(args.rows, args.processes, args.threads, [i for i, _ in active])
+        print(f"the fake alone: {ceiling:,.0f} issues/s from {parallel}", flush=True)
 
         # 3. The certification webhook under concurrent signed deliveries.
         sender = ResultSender.objects.create(name="Bench form")
@@ -246,26 +302,35 @@ def main() -> None:
             badge_template=BadgeTemplate.objects.get(credly_id=active[0][0]))
         connection.close()
         web_port = free_port()
-        env = {**os.environ, "CREDLY_API_URL": credly, "CREDLY_ORGANIZATION_ID": organization,
-               "CREDLY_API_TOKEN": TOKEN}
-        import subprocess
-
+        access_log = Path(settings.VAR_DIR) / "bench-badges-access.log"
+        access_log.unlink(missing_ok=True)
         procs["web"] = subprocess.Popen(  # noqa: S603 - fixed argv
             [sys.executable, "-m", "gunicorn", "edudesk.wsgi", "--bind",
-             f"127.0.0.1:{web_port}", "--workers", str(args.web_workers), "--threads", "8",
-             "--backlog", "2048", "--no-control-socket"], cwd=ROOT, env=env)
+             f"127.0.0.1:{web_port}", "--workers", str(args.web_workers),
+             "--threads", str(args.web_threads), "--backlog", "2048", "--no-control-socket",
+             "--access-logfile", str(access_log), "--access-logformat", "%(L)s %(s)s"],
+            cwd=ROOT, env={**os.environ, **credly_env})
         base = f"http://127.0.0.1:{web_port}"
         wait_for(f"{base}/healthz")
         # Warm every worker thread's connection and Django's lazy setup (URLs, templates).
-        webhook_load(base, sender.secret_list[0], certification.code, 4 * args.web_workers, 2,
-                     prefix="warm")
-        warm = certification.submissions.count()
-        started = time.perf_counter()
-        latencies, errors = webhook_load(base, sender.secret_list[0], certification.code,
-                                         args.concurrency, args.per_client)
-        webhook_seconds = time.perf_counter() - started
-        latencies.sort()
-        stored = certification.submissions.count() - warm
+        webhook_load(base, sender.secret_list[0], certification.code,
+                     args.web_workers * args.web_threads, 2, prefix="warm")
+        total = args.concurrency * args.per_client
+        # Last, one client alone: what a request costs when nothing else waits.
+        for clients, per_client in ((args.concurrency, args.per_client),
+                                    (matched, -(-total // matched)), (1, min(total, 200))):
+            time.sleep(0.5)  # the warm-up's or previous run's log lines are written
+            offset = access_log.stat().st_size
+            before = certification.submissions.count()
+            started = time.perf_counter()
+            latencies, errors = webhook_load(base, sender.secret_list[0], certification.code,
+                                             clients, per_client, prefix=f"c{clients}")
+            elapsed = time.perf_counter() - started
+            time.sleep(0.5)
+            latencies.sort()
+            runs[clients] = {"latencies": latencies, "errors": errors, "seconds": elapsed,
+                             "stored": certification.submissions.count() - before,
+                             "server": server_times(access_log, offset)}
     finally:
         for proc in procs.values():
             proc.terminate()
@@ -274,7 +339,6 @@ def main() -> None:
                 proc.wait(timeout=20)
             except Exception:  # noqa: BLE001
                 proc.kill()
-    sent = len(latencies)
     figures = {
         "db": connection.vendor, "rows": args.rows,
         "validate_rows_per_s": round(validate_rate),
@@ -283,16 +347,26 @@ def main() -> None:
         "issue_badges_per_s": round(overall, 1),
         "fake_ceiling_per_s": round(ceiling, 1),
         "ratio_to_fake": round(deliver_rate / ceiling, 2),
-        "issued": issued, "delivery_failed": failed, "delivery_threads": args.threads,
-        "webhook_clients": args.concurrency, "webhook_requests": sent,
-        "webhook_requests_per_s": round(sent / webhook_seconds, 1),
-        "webhook_p50_ms": round(statistics.median(latencies) * 1000),
-        "webhook_p95_ms": round(latencies[int(sent * 0.95) - 1] * 1000),
-        "webhook_errors": errors, "webhook_stored": stored,
+        "issued": issued, "delivery_failed": failed,
+        "delivery_processes": args.processes, "delivery_threads": args.threads,
+        "web_threads": args.web_workers * args.web_threads,
     }
-    print(f"webhook: {sent} signed results from {args.concurrency} clients in "
-          f"{webhook_seconds:.1f} s ({figures['webhook_requests_per_s']}/s), p95 "
-          f"{figures['webhook_p95_ms']} ms, {errors} errors, {stored} stored")
+    for clients, run in runs.items():
+        sent, latencies, server = len(run["latencies"]), run["latencies"], run["server"]
+        key = f"webhook_c{clients}"
+        figures |= {
+            f"{key}_requests": sent, f"{key}_requests_per_s": round(sent / run["seconds"], 1),
+            f"{key}_p50_ms": round(statistics.median(latencies) * 1000),
+            f"{key}_p95_ms": round(percentile(latencies, 0.95) * 1000),
+            f"{key}_server_p50_ms": round(statistics.median(server) * 1000, 1) if server else None,
+            f"{key}_server_p95_ms": round(percentile(server, 0.95) * 1000, 1) if server else None,
+            f"{key}_errors": run["errors"], f"{key}_stored": run["stored"],
+        }
+        print(f"webhook: {sent} signed results from {clients} clients in {run['seconds']:.1f} s "
+              f"({figures[f'{key}_requests_per_s']}/s); clients p50 {figures[f'{key}_p50_ms']} ms, "
+              f"p95 {figures[f'{key}_p95_ms']} ms; server p50 {figures[f'{key}_server_p50_ms']} "
+              f"ms, p95 {figures[f'{key}_server_p95_ms']} ms; {run['errors']} errors, "
+              f"{run['stored']} stored")
     print_figures(figures)
 
 
