@@ -132,6 +132,10 @@ def main() -> None:
         "triage_first_page": ["/views/triage/"],
         "triage_page_500": [f"/views/triage/?cursor={cursor}"] if cursor else None,
         "ticket_page": [f"/tickets/{pk}/?view=triage" for pk in ids],
+        # The requester's certifications panel, which the ticket page fetches once it arrived.
+        "earner_panel": [f"/badges/earner/panel/?email={email}&next=/tickets/{pk}/"
+                         for pk, email in Ticket.objects.filter(pk__in=ids).values_list(
+                             "pk", "requester_email")],
         "api_list": ["/api/v1/views/triage/tickets/"],
         # A term few tickets contain: the worst case for search, which cannot stop early.
         "search_rare": [f"/views/triage/?q=rare-term-{n}" for n in range(10)],

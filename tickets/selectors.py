@@ -29,14 +29,17 @@ PAGE_SIZE_MAX = 100
 
 
 def profile_of(user) -> AgentProfile | None:
-    """The agent profile with preferred regions, loaded once per request."""
+    """The agent profile with preferred regions, loaded once per request and kept in the
+    shared cache beside the user's views (forgotten with them: see forget_views)."""
     if not hasattr(user, "_edudesk_profile"):
-        user._edudesk_profile = (
-            AgentProfile.objects.filter(user=user)
-            .select_related("team")
-            .prefetch_related("preferred_regions")
-            .first()
-        )
+        key = f"tickets:profile:{cache.get_or_set(VIEWS_GENERATION, 1, None)}:{user.pk}"
+        found = cache.get(key)
+        if found is None:
+            profile = (AgentProfile.objects.filter(user=user).select_related("team")
+                       .prefetch_related("preferred_regions").first())
+            found = (profile,)  # a tuple, so "no profile" is remembered too
+            cache.set(key, found, VIEWS_TTL_SECONDS)
+        user._edudesk_profile = found[0]
     return user._edudesk_profile
 
 

@@ -89,3 +89,25 @@ def test_what_customers_typed_is_escaped_in_every_cell(agent_client):
     assert "<script>alert" not in html and "&lt;script&gt;alert(&quot;s&quot;)" in html
     assert "<img src=x" not in html and "&lt;img src=x onerror=1&gt;" in html
     assert '<span class="pill urgent">urgent</span>' in html
+
+
+def test_cached_views_and_profile_follow_an_admins_change(agent_client, agent):
+    from people.models import AgentProfile
+    from tests.factories import region
+    from tickets.models import View
+
+    TicketFactory(subject="From Sydney", region=region("APAC"))
+    TicketFactory(subject="From Berlin", region=region("EMEA"))
+    profile = AgentProfile.objects.get(user=agent)
+    profile.preferred_regions.set([region("APAC")])
+    html = agent_client.get("/views/triage/?region=mine").content.decode()
+    assert "From Sydney" in html and "From Berlin" not in html
+
+    profile.preferred_regions.set([region("EMEA")])  # the agent moved
+    html = agent_client.get("/views/triage/?region=mine").content.decode()
+    assert "From Berlin" in html and "From Sydney" not in html
+
+    triage = View.objects.get(slug="triage")
+    triage.name = "Triage, renamed"
+    triage.save()
+    assert "Triage, renamed" in agent_client.get("/views/triage/").content.decode()

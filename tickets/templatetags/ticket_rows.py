@@ -6,8 +6,10 @@ at any data size. The markup is the same; only the way it is produced differs. E
 goes through format_html, so it is escaped as the template would escape it.
 """
 
+from functools import lru_cache
+
 from django import template
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
@@ -30,9 +32,15 @@ def _time(value) -> SafeString:
                        local.strftime("%d %b %Y, %H:%M %Z"), timesince(value))
 
 
+@lru_cache(maxsize=8)
+def _tickets_base(script_prefix: str) -> str:
+    """"/tickets/" under this prefix: reversed once, not once a row."""
+    return reverse("tickets:ticket", args=[0]).removesuffix("0/")
+
+
 @register.simple_tag
 def ticket_row(t, view_slug: str, bulk: bool) -> SafeString:
-    href = f"{reverse('tickets:ticket', args=[t.pk])}?view={view_slug}"
+    href = f"{_tickets_base(get_script_prefix())}{t.pk}/?view={view_slug}"
     wrote = getattr(t, "customer_wrote", False)
     pill = format_html(' <span class="pill {0}">{0}</span>', t.priority) \
         if t.priority in ("urgent", "high") else ""
