@@ -51,14 +51,19 @@ def _pk(value) -> int:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
 
 
-def _back(request, default: str):
-    """Where the form came from (the ticket or thread beside which it sat), if it is ours."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    # A path of ours only, sent as a URL: redirect() would try "0" as a view name.
+def _our_path(request, target: str) -> str:
+    """`target` if it is a path of ours, else "" (never another site, never a view name)."""
     if target.startswith("/") and url_has_allowed_host_and_scheme(
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return HttpResponseRedirect(target)
-    return HttpResponseRedirect(default)
+        return target
+    return ""
+
+
+def _back(request, default: str):
+    """Where the form came from (the ticket or thread beside which it sat), if it is ours."""
+    # A path, sent as a URL: redirect() would try "0" as a view name.
+    target = _our_path(request, request.POST.get("next") or request.GET.get("next") or "")
+    return HttpResponseRedirect(target or default)
 
 
 def _act(request, action, success, default: str):
@@ -105,18 +110,31 @@ def earner(request):
         "revoke_form": RevokeForm(), "here": request.get_full_path()})
 
 
+def earner_panel_context(request, email: str, name: str, next_url: str) -> dict:
+    """What the requester panel shows: the earner's results and badges, and the actions."""
+    email = selectors.normal_email(email)
+    record = selectors.earner_record(email) if email else None
+    if record is not None:
+        # A result is covered by its own badge, or by a live one of its template the earner
+        # holds already (issued by hand, say): only the others get a one-click issue.
+        with_badge = {b.submission_id for b in record.badges}
+        held = {b.template_id for b in record.badges
+                if b.is_live and b.recipient_email == record.email}
+        for submission in record.submissions:
+            submission.has_badge = (submission.pk in with_badge
+                                    or submission.certification.badge_template_id in held)
+    first, _, last = (name or "").strip().partition(" ")
+    return {"email": email, "record": record, "first_name": first, "last_name": last.strip(),
+            "can_issue_badges": has_role(request.user, *BADGE_WRITE_ROLES), "next": next_url}
+
+
 @role_required(*BADGE_ROLES)
 @require_GET
 def earner_panel(request):
     """The panel beside a ticket or thread, fetched by the page once it has arrived."""
-    from .templatetags.badge_panel import panel_context
-
-    target = request.GET.get("next", "")
-    safe = target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
-    return render(request, "badges/_earner_panel.html", panel_context(
+    return render(request, "badges/_earner_panel.html", earner_panel_context(
         request, request.GET.get("email", "")[:254], request.GET.get("name", "")[:200],
-        target if safe else ""))
+        _our_path(request, request.GET.get("next", ""))))
 
 
 # ---- one badge -------------------------------------------------------------------------------

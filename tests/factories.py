@@ -61,6 +61,14 @@ class TicketFactory(factory.django.DjangoModelFactory):
     topic = Ticket.Topic.CERTIFICATION
 
 
+def zendesk_ticket(number: int, **fields) -> Ticket:
+    """A ticket known upstream as Zendesk's `number` (its local id differs, as in real life)."""
+    ticket = TicketFactory(**fields)
+    Ticket.objects.filter(pk=ticket.pk).update(zendesk_id=number)
+    ticket.refresh_from_db()
+    return ticket
+
+
 class MacroFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Macro

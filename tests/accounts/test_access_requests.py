@@ -7,15 +7,8 @@ from django.test import Client
 from accounts.models import AccessRequest
 from integrations.models import OutboxMessage
 from people.models import AuditEvent
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def newcomer(db):
-    return UserFactory(username="lee", first_name="Lee", last_name="Park",
-                       email="lee@edudesk.example")
 
 
 @pytest.fixture

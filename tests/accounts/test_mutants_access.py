@@ -20,12 +20,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def newcomer(db):
-    return UserFactory(username="lee", first_name="Lee", last_name="Park",
-                       email="lee@edudesk.example")
-
-
-@pytest.fixture
 def other_newcomer(db):
     return UserFactory(username="kim", first_name="Kim", last_name="Ro", email="kim@edudesk.example")
 

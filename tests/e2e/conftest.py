@@ -78,3 +78,14 @@ def celery_worker_process(request):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+TEST_PASSWORD = "pw"  # noqa: S105 - the factories' password for test users
+
+
+def sign_in(page, base_url: str, username: str, password: str = TEST_PASSWORD) -> None:
+    """Through the login form, as a person would."""
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

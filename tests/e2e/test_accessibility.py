@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from inbox import services
 from people import roles
+from tests.e2e.conftest import sign_in
 from tests.factories import TicketFactory, UserFactory, team
 from tests.inbox.factories import MessageFactory, ThreadFactory, rotation_with
 
@@ -45,10 +46,7 @@ def console(live_server):
 
 
 def _login(page, url, username="mia"):
-    page.goto(f"{url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, url, username)
     expect(page.get_by_role("link", name="Sign out").or_(
         page.get_by_role("button", name="Sign out"))).to_be_visible()
 

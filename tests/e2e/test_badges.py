@@ -11,17 +11,11 @@ from badges.models import Badge
 from integrations.credly import sync
 from people import roles
 from tests.badges.support import deliver_all
+from tests.e2e.conftest import sign_in
 from tests.factories import TicketFactory, UserFactory, team
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("seeded_configuration")]
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "badges.png"
-
-
-def _login(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_an_agent_moves_a_badge_to_the_right_email(live_server, page, fake_credly, template):
@@ -40,7 +34,7 @@ def test_an_agent_moves_a_badge_to_the_right_email(live_server, page, fake_credl
                            description="I left that job; please move my Git Associate badge "
                                        "to priya.iyer@example.com.")
 
-    _login(page, live_server, "ada")
+    sign_in(page, live_server.url, "ada")
     page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
     panel = page.get_by_role("region", name="Certifications and badges")
     held = panel.locator(f'[data-badge="{badge.pk}"]')
@@ -83,7 +77,7 @@ def test_a_bulk_upload_previews_then_shows_live_progress(live_server, page, fake
     csv.write_text("email,template,first_name,last_name\n" + "".join(
         f"earner{i}@example.com,{template.name},Earner,Number {i}\n" for i in range(5)))
 
-    _login(page, live_server, "ada")
+    sign_in(page, live_server.url, "ada")
     page.goto(f"{live_server.url}/badges/bulk/")
     page.get_by_label("CSV file").set_input_files(str(csv))
     page.get_by_role("button", name="Check the file").click()

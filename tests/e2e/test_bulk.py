@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from integrations.zendesk import sync
 from people import roles
+from tests.e2e.conftest import sign_in
 from tests.factories import UserFactory, team
 from tests.integrations.zendesk.conftest import fake_zendesk  # noqa: F401 - the fixture
 from tests.integrations.zendesk.test_outbound import deliver_all
@@ -22,10 +23,7 @@ def test_bulk_status_reaches_zendesk_and_reports_each_ticket(live_server, page,
     UserFactory(username="ada", first_name="Ada", last_name="Lovelace", role=roles.AGENT,
                 team=team("education-services"))
     sync.run_sync()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("ada")
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, "ada")
     page.goto(f"{live_server.url}/views/triage/")
 
     boxes = page.get_by_role("checkbox", name=re.compile(r"^Select ticket \d+$"))

@@ -6,18 +6,11 @@ import pytest
 from playwright.sync_api import expect
 
 from people import roles
-from tests.e2e.conftest import watch_csp
+from tests.e2e.conftest import sign_in, watch_csp
 from tests.factories import TicketFactory, UserFactory, team
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("seeded_configuration")]
-
-
-def _login(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_agent_triages_a_ticket(live_server, page):
@@ -26,7 +19,7 @@ def test_agent_triages_a_ticket(live_server, page):
     ticket = TicketFactory(subject="Passed the exam but no badge", requester_name="Priya Iyer")
     TicketFactory(subject="Course progress reset")
 
-    _login(page, live_server, "ada")
+    sign_in(page, live_server.url, "ada")
     page.get_by_role("link", name=re.compile("Professional Services - Triage")).click()
     expect(page.locator("#count-triage")).to_have_text("2")
     page.get_by_role("link", name="Passed the exam but no badge").click()
@@ -51,7 +44,7 @@ def test_keyboard_shortcuts_and_macro_preview(live_server, page):
     UserFactory(username="ada", first_name="Ada", role=roles.AGENT,
                 team=team("education-services"))
     TicketFactory(subject="Pricing question", requester_name="Tariq Aziz", topic="other")
-    _login(page, live_server, "ada")
+    sign_in(page, live_server.url, "ada")
     page.goto(f"{live_server.url}/views/triage/")
     page.keyboard.press("j")
     page.keyboard.press("Enter")
@@ -78,7 +71,7 @@ def test_agents_see_each_other_on_a_ticket(live_server, browser):
         context = browser.new_context()
         pages[username] = context.new_page()
         refused[username] = watch_csp(pages[username])
-        _login(pages[username], live_server, username)
+        sign_in(pages[username], live_server.url, username)
         pages[username].goto(f"{live_server.url}/tickets/{ticket.pk}/")
     ada, grace = pages["ada"], pages["grace"]
     expect(ada.locator("#presence")).to_contain_text("Grace Agent is viewing this ticket",
@@ -101,7 +94,7 @@ def test_two_agents_on_one_ticket_never_overwrite_each_other(live_server, browse
         context = browser.new_context()
         pages[username] = context.new_page()
         refused[username] = watch_csp(pages[username])
-        _login(pages[username], live_server, username)
+        sign_in(pages[username], live_server.url, username)
         pages[username].goto(f"{live_server.url}/tickets/{ticket.pk}/")
     ada, grace = pages["ada"], pages["grace"]
 
@@ -132,7 +125,7 @@ def test_field_enablement_path_of_the_handbook(live_server, page):
                 team=team("education-services"))
     ticket = TicketFactory(subject="Sales certification for our partners", topic="sales",
                            status="new")
-    _login(page, live_server, "ada")
+    sign_in(page, live_server.url, "ada")
     page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
     rule = page.get_by_label("Routing rule")
     expect(rule.locator("option:checked")).to_contain_text("Field Enablement")
@@ -157,7 +150,7 @@ def test_the_list_marks_a_customer_reply_since_the_agent_looked(live_server, pag
     ticket = TicketFactory(subject="Wrong email on my badge", requester_name="Lars Nilsen")
     TicketFactory.create_batch(3)
 
-    _login(page, live_server, "ada")
+    sign_in(page, live_server.url, "ada")
     page.get_by_role("link", name=re.compile("Professional Services - Triage")).click()
     expect(page.locator("[data-range]")).to_have_text("1–4 of 4")
     page.get_by_role("link", name="Wrong email on my badge").click()

@@ -15,6 +15,7 @@ from integrations import outbox, retry
 from integrations.gmail import sync
 from integrations.gmail.fake import GROUP, MAILBOX, FakeGmail
 from people import roles
+from tests.e2e.conftest import sign_in
 from tests.factories import UserFactory, team
 from tests.inbox.factories import rotation_with
 
@@ -37,13 +38,6 @@ def gmail(settings):
     fake.stop()
 
 
-def _login(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_the_member_on_duty_sends_an_edited_prepared_response(live_server, page, gmail):
     ada = UserFactory(username="ada", first_name="Ada", last_name="Lovelace", role=roles.AGENT,
                       team=team("education-services"))
@@ -54,7 +48,7 @@ def test_the_member_on_duty_sends_an_edited_prepared_response(live_server, page,
     thread = Thread.objects.get(subject="Demo cloud credits used up")
     question = thread.messages.get()
 
-    _login(page, live_server, "ada")
+    sign_in(page, live_server.url, "ada")
     page.goto(f"{live_server.url}/inbox/")
     expect(page.locator("#on-duty")).to_contain_text("On duty now: Ada Lovelace")
     row = page.locator(f'tr[data-thread="{thread.pk}"]')

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from integrations.zendesk import sync
 from people import roles
+from tests.e2e.conftest import sign_in
 from tests.factories import UserFactory, team
 from tests.integrations.zendesk.conftest import fake_zendesk, open_ids  # noqa: F401 - fixture
 from tests.integrations.zendesk.test_outbound import deliver_all
@@ -27,10 +28,7 @@ def test_an_agent_edits_a_macros_reply_and_submits_it_as_pending(live_server, pa
     first_name = fake_zendesk.users[fake_zendesk.get_ticket(zendesk_id)["requester_id"]][
         "name"].split()[0]
 
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("ada")
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, "ada")
     page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
     reply = page.get_by_role("textbox", name="Reply")
     reply.fill("Thanks for waiting.")  # what the agent had typed stays before the macro's text

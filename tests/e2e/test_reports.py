@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from badges.models import Audience, Badge
 from people import roles
 from reports import services
+from tests.e2e.conftest import sign_in
 from tests.factories import BadgeTemplateFactory, UserFactory
 from tests.reports.fixtures import seed_badges
 
@@ -44,10 +45,7 @@ def test_a_manager_narrows_the_months_and_the_chart_follows(live_server, page):
     # Revoked after February was frozen: the page shows both figures.
     Badge.objects.filter(template=seeded["partner"], state=Badge.State.ACCEPTED).update(
         state=Badge.State.REVOKED, updated_at=timezone.now())
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("maria")
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, "maria")
     page.get_by_role("link", name="Reports").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Certifications issued per month, by audience")

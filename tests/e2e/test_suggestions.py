@@ -8,6 +8,7 @@ from people import roles
 from suggestions import services
 from suggestions.models import Feedback
 from suggestions.synthetic import seed_history
+from tests.e2e.conftest import sign_in
 from tests.factories import TicketFactory, UserFactory, team
 from tickets.models import Ticket
 
@@ -26,10 +27,7 @@ def test_a_suggestion_fills_the_forms_and_the_preview_shows_first(live_server, p
                             description="Is the TeamOps course offered in Spanish?")
     services.suggest_for_ticket(teamops.pk)
 
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("ada")
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, "ada")
 
     page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
     panel = page.get_by_role("region", name="Suggestions")

@@ -7,8 +7,7 @@ cancelled, another person's calendar link revoked, a reminder for nobody, overdu
 listed past what Slack shows or flagged without being posted.
 """
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,27 +19,9 @@ from people import roles
 from people.models import AuditEvent
 from tests.factories import UserFactory
 from tests.inbox.factories import ThreadFactory, rotation_with
+from tests.inbox.test_rotation_services import MONDAY, denver
 
-DENVER = ZoneInfo("America/Denver")
-MONDAY = date(2024, 5, 13)
 pytestmark = pytest.mark.django_db
-
-
-def denver(*args) -> datetime:
-    return datetime(*args, tzinfo=DENVER)
-
-
-@pytest.fixture
-def lin(db):
-    return UserFactory(username="linh", first_name="Linh", last_name="Tran", role=roles.AGENT)
-
-
-@pytest.fixture
-def rotation(agent, other_agent, lin):
-    rotation = rotation_with(agent, other_agent, lin)
-    rotation.weeks_ahead = 3
-    rotation.save()
-    return rotation
 
 
 @pytest.fixture

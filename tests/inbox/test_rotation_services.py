@@ -14,7 +14,7 @@ from integrations.models import OutboxMessage
 from people import roles
 from people.models import AuditEvent
 from tests.factories import UserFactory
-from tests.inbox.factories import ThreadFactory, rotation_with
+from tests.inbox.factories import ThreadFactory
 
 DENVER = ZoneInfo("America/Denver")
 MONDAY = date(2024, 5, 13)
@@ -22,19 +22,6 @@ MONDAY = date(2024, 5, 13)
 
 def denver(*args) -> datetime:
     return datetime(*args, tzinfo=DENVER)
-
-
-@pytest.fixture
-def lin(db):
-    return UserFactory(username="linh", first_name="Linh", last_name="Tran", role=roles.AGENT)
-
-
-@pytest.fixture
-def rotation(agent, other_agent, lin):
-    rotation = rotation_with(agent, other_agent, lin)
-    rotation.weeks_ahead = 3
-    rotation.save()
-    return rotation
 
 
 def members_by_week(rotation) -> list[tuple[date, str]]:

@@ -5,22 +5,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from integrations.models import OutboxMessage
-from tests.factories import TicketFactory
+from tests.factories import TicketFactory, zendesk_ticket
 from tickets import bulk
-from tickets.models import BulkAction, Ticket
+from tickets.models import BulkAction
 
 pytestmark = pytest.mark.django_db
 
 
-def _zendesk_ticket(number: int, **fields) -> Ticket:
-    ticket = TicketFactory(**fields)
-    Ticket.objects.filter(pk=ticket.pk).update(zendesk_id=number)
-    ticket.refresh_from_db()
-    return ticket
-
-
 def test_the_list_offers_a_box_per_ticket_and_the_bar(agent_client):
-    ticket = _zendesk_ticket(170, subject="Badge for Lars")
+    ticket = zendesk_ticket(170, subject="Badge for Lars")
     page = agent_client.get("/views/triage/").content.decode()
     assert 'aria-label="Select ticket 170"' in page
     assert f'value="{ticket.pk}@' in page and 'form="bulk"' in page
@@ -90,7 +83,7 @@ def test_results_are_for_their_author_and_managers(client, agent, other_agent, m
 
 
 def test_the_results_poll_while_a_delivery_is_queued(agent_client, agent):
-    ticket = _zendesk_ticket(170, status="open")
+    ticket = zendesk_ticket(170, status="open")
     action = bulk.run_bulk_action(actor=agent, selection=[(ticket.pk, None)],
                                   change=bulk.status_change(status="hold", actor=agent))
     [message_id] = action.results[0]["outbox"]
@@ -110,7 +103,7 @@ def test_the_results_page_costs_the_same_for_one_ticket_or_many(agent_client, ag
     numbers = iter(range(9000, 10000))
 
     def queries_for(count: int) -> int:
-        tickets = [_zendesk_ticket(next(numbers), status="open") for _ in range(count)]
+        tickets = [zendesk_ticket(next(numbers), status="open") for _ in range(count)]
         action = bulk.run_bulk_action(actor=agent, selection=[(t.pk, None) for t in tickets],
                                       change=bulk.status_change(status="hold", actor=agent))
         with CaptureQueriesContext(connection) as queries:

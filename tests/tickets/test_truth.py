@@ -5,7 +5,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from integrations.models import OutboxMessage
-from tests.factories import RoutingRuleFactory, TicketFactory, team
+from tests.factories import RoutingRuleFactory, TicketFactory, team, zendesk_ticket
 from tickets import selectors, services
 from tickets.filters import TicketListFilter
 from tickets.models import Comment, Ticket, View
@@ -13,17 +13,10 @@ from tickets.models import Comment, Ticket, View
 pytestmark = pytest.mark.django_db
 
 
-def _zendesk_ticket(number: int, **fields) -> Ticket:
-    ticket = TicketFactory(**fields)
-    Ticket.objects.filter(pk=ticket.pk).update(zendesk_id=number)
-    ticket.refresh_from_db()
-    return ticket
-
-
 def test_a_zendesk_ticket_is_known_by_zendesks_number_everywhere(agent_client, settings):
     settings.ZENDESK_URL = "https://acme.zendesk.com"
-    ours = _zendesk_ticket(170, subject="Badge for Lars")
-    other = _zendesk_ticket(ours.pk + 1000, subject="Someone else")
+    ours = zendesk_ticket(170, subject="Badge for Lars")
+    other = zendesk_ticket(ours.pk + 1000, subject="Someone else")
     assert ours.number == 170 and ours.pk != 170
     page = agent_client.get("/views/triage/").content.decode()
     assert "<td>170</td>" in page
@@ -39,7 +32,7 @@ def test_a_zendesk_ticket_is_known_by_zendesks_number_everywhere(agent_client, s
 def test_macros_and_slack_cite_the_zendesk_number_with_links(agent, settings):
     settings.ZENDESK_URL = "https://acme.zendesk.com"
     settings.EDUDESK_URL = "https://desk.example"
-    ticket = _zendesk_ticket(170, topic="sales", subject="Sales certification")
+    ticket = zendesk_ticket(170, topic="sales", subject="Sales certification")
     assert services.render_placeholders("Ticket {{ ticket.id }}", ticket=ticket,
                                         actor=agent) == "Ticket 170"
     rule = RoutingRuleFactory(topic="sales", slack_channel="#field-enablement-team",
@@ -180,9 +173,9 @@ def test_the_heartbeat_keeps_deliveries_and_changes_live(client, agent, other_ag
 
 def test_the_requester_panel_shows_who_asks_and_their_other_tickets(agent_client, settings):
     settings.ZENDESK_URL = "https://acme.zendesk.com"
-    ticket = _zendesk_ticket(170, requester_name="Lars Smith",
+    ticket = zendesk_ticket(170, requester_name="Lars Smith",
                              requester_email="lars@example.com")
-    earlier = _zendesk_ticket(150, requester_email="lars@example.com", subject="Retake policy")
+    earlier = zendesk_ticket(150, requester_email="lars@example.com", subject="Retake policy")
     TicketFactory(requester_email="someone@example.com", subject="Not his")
     page = agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
     panel = page.split('aria-label="Requester"')[1].split("</section>")[0]
@@ -193,7 +186,7 @@ def test_the_requester_panel_shows_who_asks_and_their_other_tickets(agent_client
 
 
 def test_search_covers_every_ticket_the_agent_may_see(agent_client):
-    solved = _zendesk_ticket(4321, subject="Old badge question", status="solved")
+    solved = zendesk_ticket(4321, subject="Old badge question", status="solved")
     page = agent_client.get("/search/", {"q": "4321"}).content.decode()
     assert "Old badge question" in page  # solved: in no view, still found
     by_subject = agent_client.get("/search/", {"q": "badge question"}).content.decode()
