@@ -51,7 +51,10 @@ def test_the_list_costs_the_same_queries_for_5_or_150_threads(agent_client, agen
     assert small == large
     # Session, user, roles; rotation, holidays, this week's shift, overrides, the member on
     # duty; the page of threads with categories and assignees; the categories for the filter.
-    assert large <= 10
+    # On a shift's first business day (a Monday, say) the threads it took over are listed
+    # too: whether the rotation has mailboxes, and those threads.
+    handover = response.context["handover"] is not None
+    assert large <= (12 if handover else 10)
 
 
 def test_the_list_shows_time_left_overdue_and_who_is_on_duty(agent_client, agent, on_duty):
