@@ -138,7 +138,9 @@ def retry_delivery(*, badge_id: int, message_id: int, actor=None) -> bool:
     return True
 
 
-@transaction.atomic
+# No savepoint of its own: it catches none of its own errors, and the webhook calls it in
+# the transaction that marks the event processed.
+@transaction.atomic(savepoint=False)
 def record_submission(*, sender: ResultSender, submission_id: str, certification: Certification,
                       earner_email: str, earner_first_name: str, earner_last_name: str,
                       score: Decimal | None, reported_passed: bool | None,

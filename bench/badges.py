@@ -93,7 +93,7 @@ def _worker(job: str, items: list, threads: int, taken, ready, go, env: dict) ->
     django.setup()
     from django.db import connection
 
-    from integrations import outbox
+    from integrations import batch, outbox
     from integrations.credly.client import CredlyClient
 
     def take() -> object | None:
@@ -109,6 +109,14 @@ def _worker(job: str, items: list, threads: int, taken, ready, go, env: dict) ->
         finally:
             connection.close()
 
+    def drain_batches() -> None:
+        # What the Celery task drain_system does, until nothing is left to claim.
+        try:
+            while batch.drain("credly", seconds=3600):
+                pass
+        finally:
+            connection.close()
+
     def issue() -> None:
         with CredlyClient(env["CREDLY_API_URL"], env["CREDLY_ORGANIZATION_ID"], TOKEN) as client:
             while (item := take()) is not None:
@@ -116,8 +124,8 @@ def _worker(job: str, items: list, threads: int, taken, ready, go, env: dict) ->
                 client.issue_badge(template_id, f"c{n}@bench.example", "Earner", "Ceiling",
                                    datetime.now(UTC), f"ceiling-{n}")
 
-    workers = [threading.Thread(target=drain if job == "drain" else issue)
-               for _ in range(threads)]
+    target = {"drain": drain, "batches": drain_batches, "ceiling": issue}[job]
+    workers = [threading.Thread(target=target) for _ in range(threads)]
     ready.wait()  # everyone set up (Django, imports) before the clock starts
     go.wait()
     for w in workers:
@@ -144,12 +152,16 @@ def in_processes(job: str, items: list, processes: int, threads: int, env: dict)
     return time.perf_counter() - started
 
 
-def drain_in_processes(processes: int, threads: int, env: dict) -> float:
-    """Deliver every queued Credly row as the Celery workers would; seconds taken."""
+def drain_in_processes(processes: int, threads: int, env: dict, *, lanes: bool) -> float:
+    """Deliver every queued Credly row as the Celery workers would (drain_system's batches,
+    or with `lanes` one drain_lane task per lane, the path of a system without a batch
+    deliverer); seconds taken."""
     from integrations import outbox
 
-    lanes = [lane for lane in outbox.lanes_to_sweep(limit=10**9) if lane[0] == "credly"]
-    return in_processes("drain", lanes, processes, threads, env)
+    if not lanes:
+        return in_processes("batches", [], processes, threads, env)
+    found = [lane for lane in outbox.lanes_to_sweep(limit=10**9) if lane[0] == "credly"]
+    return in_processes("drain", found, processes, threads, env)
 
 
 def fake_ceiling(rows: int, processes: int, threads: int, template_ids: list[str]) -> float:
@@ -230,6 +242,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
                         help="delivery worker processes (Celery prefork: one per core)")
     parser.add_argument("--threads", type=int, default=1, help="threads per delivery process")
+    parser.add_argument("--lanes", action="store_true",
+                        help="deliver lane by lane (drain_lane) instead of in batches")
+    parser.add_argument("--skip-webhook", action="store_true", help="validation and issue only")
     parser.add_argument("--concurrency", type=int, default=200, help="webhook clients")
     parser.add_argument("--per-client", type=int, default=5, help="results each client posts")
     parser.add_argument("--web-workers", type=int, default=2)
@@ -283,7 +298,8 @@ def main() -> None:
         services.run_bulk_issue(bulk_id=upload.pk)
         queue_seconds = time.perf_counter() - started
         connection.close()  # the workers have their own
-        deliver_seconds = drain_in_processes(args.processes, args.threads, credly_env)
+        deliver_seconds = drain_in_processes(args.processes, args.threads, credly_env,
+                                             lanes=args.lanes)
         issued = Badge.objects.filter(credly_id__isnull=False).count()
         failed = OutboxMessage.objects.filter(state="failed").count()
         deliver_rate = issued / deliver_seconds
@@ -295,42 +311,43 @@ def main() -> None:
         ceiling = fake_ceiling(args.rows, args.processes, args.threads, [i for i, _ in active])
         print(f"the fake alone: {ceiling:,.0f} issues/s from {parallel}", flush=True)
 
-        # 3. The certification webhook under concurrent signed deliveries.
-        sender = ResultSender.objects.create(name="Bench form")
-        certification = Certification.objects.create(
-            code="bench-cert", name="Bench certification", passing_score=80,
-            badge_template=BadgeTemplate.objects.get(credly_id=active[0][0]))
-        connection.close()
-        web_port = free_port()
-        access_log = Path(settings.VAR_DIR) / "bench-badges-access.log"
-        access_log.unlink(missing_ok=True)
-        procs["web"] = subprocess.Popen(  # noqa: S603 - fixed argv
-            [sys.executable, "-m", "gunicorn", "edudesk.wsgi", "--bind",
-             f"127.0.0.1:{web_port}", "--workers", str(args.web_workers),
-             "--threads", str(args.web_threads), "--backlog", "2048", "--no-control-socket",
-             "--access-logfile", str(access_log), "--access-logformat", "%(L)s %(s)s"],
-            cwd=ROOT, env={**os.environ, **credly_env})
-        base = f"http://127.0.0.1:{web_port}"
-        wait_for(f"{base}/healthz")
-        # Warm every worker thread's connection and Django's lazy setup (URLs, templates).
-        webhook_load(base, sender.secret_list[0], certification.code,
-                     args.web_workers * args.web_threads, 2, prefix="warm")
-        total = args.concurrency * args.per_client
-        # Last, one client alone: what a request costs when nothing else waits.
-        for clients, per_client in ((args.concurrency, args.per_client),
-                                    (matched, -(-total // matched)), (1, min(total, 200))):
-            time.sleep(0.5)  # the warm-up's or previous run's log lines are written
-            offset = access_log.stat().st_size
-            before = certification.submissions.count()
-            started = time.perf_counter()
-            latencies, errors = webhook_load(base, sender.secret_list[0], certification.code,
-                                             clients, per_client, prefix=f"c{clients}")
-            elapsed = time.perf_counter() - started
-            time.sleep(0.5)
-            latencies.sort()
-            runs[clients] = {"latencies": latencies, "errors": errors, "seconds": elapsed,
-                             "stored": certification.submissions.count() - before,
-                             "server": server_times(access_log, offset)}
+        if not args.skip_webhook:
+            # 3. The certification webhook under concurrent signed deliveries.
+            sender = ResultSender.objects.create(name="Bench form")
+            certification = Certification.objects.create(
+                code="bench-cert", name="Bench certification", passing_score=80,
+                badge_template=BadgeTemplate.objects.get(credly_id=active[0][0]))
+            connection.close()
+            web_port = free_port()
+            access_log = Path(settings.VAR_DIR) / "bench-badges-access.log"
+            access_log.unlink(missing_ok=True)
+            procs["web"] = subprocess.Popen(  # noqa: S603 - fixed argv
+                [sys.executable, "-m", "gunicorn", "edudesk.wsgi", "--bind",
+                 f"127.0.0.1:{web_port}", "--workers", str(args.web_workers),
+                 "--threads", str(args.web_threads), "--backlog", "2048", "--no-control-socket",
+                 "--access-logfile", str(access_log), "--access-logformat", "%(L)s %(s)s"],
+                cwd=ROOT, env={**os.environ, **credly_env})
+            base = f"http://127.0.0.1:{web_port}"
+            wait_for(f"{base}/healthz")
+            # Warm every worker thread's connection and Django's lazy setup (URLs, templates).
+            webhook_load(base, sender.secret_list[0], certification.code,
+                         args.web_workers * args.web_threads, 2, prefix="warm")
+            total = args.concurrency * args.per_client
+            # Last, one client alone: what a request costs when nothing else waits.
+            for clients, per_client in ((args.concurrency, args.per_client),
+                                        (matched, -(-total // matched)), (1, min(total, 200))):
+                time.sleep(0.5)  # the warm-up's or previous run's log lines are written
+                offset = access_log.stat().st_size
+                before = certification.submissions.count()
+                started = time.perf_counter()
+                latencies, errors = webhook_load(base, sender.secret_list[0], certification.code,
+                                                 clients, per_client, prefix=f"c{clients}")
+                elapsed = time.perf_counter() - started
+                time.sleep(0.5)
+                latencies.sort()
+                runs[clients] = {"latencies": latencies, "errors": errors, "seconds": elapsed,
+                                 "stored": certification.submissions.count() - before,
+                                 "server": server_times(access_log, offset)}
     finally:
         for proc in procs.values():
             proc.terminate()

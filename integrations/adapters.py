@@ -20,7 +20,9 @@ class AdapterConfig(AppConfig):
         from . import outbox
 
         delivery = import_module(f"{self.name}.delivery")
-        outbox.register_deliverer(self.label, delivery.deliver, retry_policy=self.retry_policy)
+        # An adapter whose delivery module has deliver_batch is drained in batches.
+        outbox.register_deliverer(self.label, delivery.deliver, retry_policy=self.retry_policy,
+                                  batch=getattr(delivery, "deliver_batch", None))
         self.connect(delivery)
 
     def connect(self, delivery) -> None:

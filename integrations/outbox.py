@@ -30,7 +30,10 @@ from .models import OutboxMessage
 log = logging.getLogger(__name__)
 
 Deliverer = Callable[[OutboxMessage], dict[str, Any] | None]
+# Many lanes' heads at once (integrations.batch): an answer or the error, one per message.
+BatchDeliverer = Callable[[list[OutboxMessage]], list[dict[str, Any] | UpstreamError]]
 _DELIVERERS: dict[str, Deliverer] = {}
+_BATCH_DELIVERERS: dict[str, BatchDeliverer] = {}
 _POLICIES: dict[str, str] = {}
 
 # Longer than any one delivery (a few requests at the client's 30 s timeout, plus waits for
@@ -80,13 +83,22 @@ class Outcome:
     retry_in: float | None = None
 
 
-def register_deliverer(system: str, deliverer: Deliverer, *,
-                       retry_policy: str = "delivery") -> None:
+def register_deliverer(system: str, deliverer: Deliverer, *, retry_policy: str = "delivery",
+                       batch: BatchDeliverer | None = None) -> None:
     """Called by an adapter's AppConfig.ready(): rows of `system` go through `deliverer`,
     which returns what to keep of the answer and raises integrations.errors.*; transient
-    failures are retried under the named policy of integrations.retry."""
+    failures are retried under the named policy of integrations.retry. With `batch`, the
+    system's lanes are drained many heads at a time by one task (integrations.batch)."""
     _DELIVERERS[system] = deliverer
     _POLICIES[system] = retry_policy
+    if batch is None:
+        _BATCH_DELIVERERS.pop(system, None)
+    else:
+        _BATCH_DELIVERERS[system] = batch
+
+
+def batch_deliverer(system: str) -> BatchDeliverer | None:
+    return _BATCH_DELIVERERS.get(system)
 
 
 def enqueue(*, system: str, action: str, subject: str, payload: dict,
@@ -108,19 +120,28 @@ def _lane_key(system: str, subject: str) -> str:
     return f"outbox:lane:{system}:{subject}"
 
 
+def system_key(system: str) -> str:
+    return f"outbox:system:{system}"
+
+
 def dispatch(system: str, subject: str, *, countdown: float | None = None) -> bool:
-    """Send one drain task for the lane unless one is already on its way."""
-    key = _lane_key(system, subject)
+    """Send one drain task for the lane unless one is already on its way; for a system
+    drained in batches, one task for the whole system."""
+    batched = system in _BATCH_DELIVERERS
+    key = system_key(system) if batched else _lane_key(system, subject)
     ttl = DISPATCH_TTL_SECONDS + int(countdown or 0)
     try:
         if not cache.add(key, 1, ttl):
             return False
     except Exception:  # noqa: BLE001 - a cache outage must not stop delivery
         log.warning("outbox: cache unavailable; dispatching lane %s without dedup", key)
-    from .tasks import drain_lane
+    from .tasks import drain_lane, drain_system
 
     try:
-        drain_lane.apply_async((system, subject), countdown=countdown)
+        if batched:
+            drain_system.apply_async((system,), countdown=countdown)
+        else:
+            drain_lane.apply_async((system, subject), countdown=countdown)
     except Exception:
         log.exception("outbox: could not queue lane %s; the sweep will", key)
         _forget(key)
@@ -128,6 +149,22 @@ def dispatch(system: str, subject: str, *, countdown: float | None = None) -> bo
             watch.unqueued.append(key)
         return False
     return True
+
+
+def dispatch_later(system: str, countdown: float) -> None:
+    """A batch system's task for rows due in `countdown` seconds, beside any already queued
+    (the sweep catches it if the broker is down)."""
+    from .tasks import drain_system
+
+    try:
+        drain_system.apply_async((system,), countdown=max(0.0, countdown))
+    except Exception:
+        log.exception("outbox: could not queue a later drain of %s; the sweep will", system)
+
+
+def forget_dispatch(key: str) -> None:
+    """From here on, a new row needs a new task: called as a drain task starts."""
+    _forget(key)
 
 
 def _forget(key: str) -> None:
@@ -185,25 +222,34 @@ def deliver(message_id: int) -> Outcome:
     if not isinstance(message, OutboxMessage):
         return message
     deliverer = _DELIVERERS.get(message.system)
-    policy = retry.policy(_POLICIES.get(message.system, "delivery"))
+    policy = policy_of(message.system)
     try:
         if deliverer is None:
             raise PermanentError(f"No deliverer registered for system {message.system!r}")
         response = deliverer(message)
-    except RateLimited as exc:
-        return _retry(message, exc, policy.delay(message.attempts, exc.retry_after))
-    except TransientError as exc:
-        if message.attempts >= policy.max_attempts:
-            return _finish(message, OutboxMessage.State.FAILED, exc)
-        return _retry(message, exc, policy.delay(message.attempts, exc.retry_after))
-    except ConflictError as exc:
-        return _finish(message, OutboxMessage.State.CONFLICT, exc)
-    except (PermanentError, UpstreamError) as exc:
-        return _finish(message, OutboxMessage.State.FAILED, exc)
+    except UpstreamError as exc:
+        return settle(message, exc, policy)
     recorded = _record(message, state=OutboxMessage.State.SENT, sent_at=timezone.now(),
                        response={**(message.response or {}), **(response or {})},
                        last_error="")
     return Outcome(OutboxMessage.State.SENT if recorded else "skipped")
+
+
+def settle(message: OutboxMessage, exc: UpstreamError, policy: retry.RetryPolicy) -> Outcome:
+    """Record a claimed row's failed delivery: a retry later, or failed / conflict for good."""
+    if isinstance(exc, RateLimited):
+        return _retry(message, exc, policy.delay(message.attempts, exc.retry_after))
+    if isinstance(exc, TransientError):
+        if message.attempts >= policy.max_attempts:
+            return _finish(message, OutboxMessage.State.FAILED, exc)
+        return _retry(message, exc, policy.delay(message.attempts, exc.retry_after))
+    if isinstance(exc, ConflictError):
+        return _finish(message, OutboxMessage.State.CONFLICT, exc)
+    return _finish(message, OutboxMessage.State.FAILED, exc)
+
+
+def policy_of(system: str) -> retry.RetryPolicy:
+    return retry.policy(_POLICIES.get(system, "delivery"))
 
 
 def _claim(message_id: int) -> OutboxMessage | Outcome:

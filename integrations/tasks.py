@@ -2,12 +2,18 @@
 
 from celery import shared_task
 
-from . import outbox
+from . import batch, outbox
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def drain_lane(system: str, subject: str) -> list[str]:
     return [o.state for o in outbox.drain(system, subject)]
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def drain_system(system: str) -> int:
+    """A system drained in batches (integrations.batch): rows delivered."""
+    return len(batch.drain(system))
 
 
 @shared_task(ignore_result=True)

@@ -1,5 +1,6 @@
 """Writing to and reading the application-wide audit trail."""
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import QuerySet
@@ -20,6 +21,26 @@ def record(*, actor, verb: str, subject: str, summary: str, changes: dict | None
     return AuditEvent.objects.create(actor=actor, verb=verb, subject=subject,
                                      summary=summary[:300], changes=changes or {},
                                      created_at=at or timezone.now())
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line for record_many()."""
+
+    actor: object
+    verb: str
+    subject: str
+    summary: str
+    changes: dict = field(default_factory=dict)
+
+
+def record_many(lines: list[Line]) -> None:
+    """Append many lines in one INSERT (a batch of deliveries), all at this moment."""
+    now = timezone.now()
+    AuditEvent.objects.bulk_create([
+        AuditEvent(actor=line.actor, verb=line.verb, subject=line.subject,
+                   summary=line.summary[:300], changes=line.changes or {}, created_at=now)
+        for line in lines])
 
 
 def history(subject: str) -> QuerySet[AuditEvent]:

@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from badges.models import Badge
-from integrations.errors import PermanentError
+from integrations.errors import PermanentError, UpstreamError
 from integrations.models import OutboxMessage
 from people import audit
 
@@ -122,6 +122,71 @@ def replace(client: CredlyClient, message: OutboxMessage) -> dict[str, Any]:
     Badge.objects.filter(pk=old.pk).exclude(state=Badge.State.REVOKED).update(
         state=Badge.State.REVOKED, revoked_at=now, revocation_reason="Replaced", updated_at=now)
     return {**result, "replaced": old.credly_id}
+
+
+def deliver_batch(messages: list[OutboxMessage]) -> list[dict[str, Any] | UpstreamError]:
+    """Batch deliverer (integrations.batch): first attempts at an issue, the bulk of a CSV
+    upload, read in one query and recorded in one transaction; any other row (a revoke, a
+    replace, a retry that must look on Credly first, a reissue) goes through deliver()."""
+    answers: list[dict[str, Any] | UpstreamError | None] = [None] * len(messages)
+    first_issues: dict[int, OutboxMessage] = {}
+    for index, message in enumerate(messages):
+        if message.action == "issue" and not _retried(message):
+            first_issues[index] = message
+        else:
+            answers[index] = _answer_of(message)
+    if first_issues:
+        _issue_many(first_issues, answers)
+    return answers  # type: ignore[return-value]  # every index is set by now
+
+
+def _answer_of(message: OutboxMessage) -> dict[str, Any] | UpstreamError:
+    try:
+        return deliver(message)
+    except UpstreamError as exc:
+        return exc
+
+
+def _issue_many(messages: dict[int, OutboxMessage], answers: list) -> None:
+    wanted = [m.payload["badge_id"] for m in messages.values()]
+    badges = Badge.objects.select_related("template").in_bulk(wanted)
+    try:
+        client = get_client()
+    except PermanentError as exc:
+        for index in messages:
+            answers[index] = exc
+        return
+    issued: list[tuple[int, Badge, dict[str, Any]]] = []
+    for index, message in messages.items():
+        badge = badges.get(message.payload["badge_id"])
+        if badge is None or badge.credly_id or badge.reissued_from_id:
+            answers[index] = _answer_of(message)  # gone, already recorded, or a reissue
+            continue
+        try:
+            answer = client.issue_badge(
+                badge.template.credly_id, badge.recipient_email, badge.recipient_first_name,
+                badge.recipient_last_name, badge.issued_at, badge.issuer_earner_id,
+                badge.expires_at)
+            issued.append((index, badge, mapping.badge_fields(answer)))
+        except Malformed as exc:
+            answers[index] = PermanentError(
+                f"Credly's answer about {badge.subject_key} is unreadable: {exc}")
+        except UpstreamError as exc:
+            answers[index] = exc
+    recorded = store.record_badges([(badge.pk, fields) for _, badge, fields in issued])
+    lines = []
+    for index, badge, _ in issued:
+        row = recorded.get(badge.pk)
+        if row is None:  # deleted in EduDesk while Credly issued it; the sync brings it back
+            answers[index] = PermanentError(f"Badge {badge.pk} no longer exists in EduDesk")
+            continue
+        answers[index] = {"credly_id": row.credly_id, "state": row.state,
+                          "found_after_lost_answer": False}
+        lines.append(audit.Line(
+            actor=None, verb="credly", subject=badge.subject_key,
+            summary=f"Issued on Credly (Credly {row.credly_id}, {row.state})",
+            changes={"credly_id": row.credly_id, "state": row.state}))
+    audit.record_many(lines)
 
 
 ACTIONS: dict[str, Callable[[CredlyClient, OutboxMessage], dict[str, Any]]] = {

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from badges.models import EARNER_ID_PREFIX, Badge, BadgeTemplate
+from integrations import rows
 
 from . import mapping
 from .mapping import Malformed
@@ -67,6 +68,19 @@ def record_badge(badge_id: int, fields: dict[str, Any]) -> Badge:
     if apply(badge, fields):
         badge.save(update_fields=BADGE_FIELDS)
     return badge
+
+
+@transaction.atomic
+def record_badges(answers: list[tuple[int, dict[str, Any]]]) -> dict[int, Badge]:
+    """record_badge() for many badges: one read, one write. Locked in id order, so two
+    workers recording overlapping sets cannot deadlock."""
+    ids = [badge_id for badge_id, _ in answers]
+    badges = {b.pk: b for b in Badge.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    changed = [badges[badge_id] for badge_id, fields in answers
+               if badge_id in badges and apply(badges[badge_id], fields)]
+    rows.update_each(Badge, [({name: getattr(badge, name) for name in BADGE_FIELDS},
+                              {"pk": badge.pk}) for badge in changed])
+    return badges
 
 
 def _templates(found: Iterable[dict[str, Any]]) -> dict[str, BadgeTemplate]:

@@ -1,0 +1,164 @@
+"""Credly's lanes drained in batches (integrations.batch): the same outcome as lane by lane —
+once each, in lane order, Credly's words kept — for a constant number of queries a batch."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from badges import services
+from badges.models import Badge, BadgeTemplate
+from integrations import batch, outbox, retry
+from integrations.credly.fake import FakeCredly
+from integrations.models import OutboxMessage
+from people.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def issue(template: BadgeTemplate, email: str) -> Badge:
+    return services.issue_badge(template=template, recipient_email=email,
+                                recipient_first_name="Ada", recipient_last_name="Lovelace")
+
+
+def drain_batches(seconds: float = 30.0) -> None:
+    """What drain_system tasks do, in this process, until nothing is queued."""
+    deadline = time.monotonic() + seconds
+    while OutboxMessage.objects.filter(system="credly", state="queued").exists():
+        assert time.monotonic() < deadline, "outbox did not drain"
+        if not batch.drain("credly"):
+            time.sleep(0.005)  # rows waiting for their next attempt
+
+
+def test_a_bulk_of_issues_goes_out_once_each_with_credlys_answers(fake_credly: FakeCredly,
+                                                                  template):
+    badges = [issue(template, f"earner{i}@example.com") for i in range(120)]
+    drain_batches()
+
+    on_credly = {b.issuer_earner_id: b for b in fake_credly.list_badges()}
+    assert len(on_credly) == 120
+    for badge in badges:
+        badge.refresh_from_db()
+        upstream = on_credly[badge.issuer_earner_id]
+        assert (badge.credly_id, badge.state, badge.recipient_email) == (
+            upstream.id, "pending", upstream.recipient_email)
+        assert badge.badge_url == f"https://www.credly.com/badges/{upstream.id}"
+    sent = OutboxMessage.objects.filter(system="credly")
+    assert {(m.state, m.attempts, m.claimed_until, m.last_error) for m in sent} == {
+        ("sent", 1, None, "")}
+    assert {m.response["credly_id"] for m in sent} == {b.id for b in on_credly.values()}
+    assert AuditEvent.objects.filter(verb="credly", summary__startswith="Issued on Credly").count() == 120
+
+
+def test_a_batch_costs_the_same_queries_for_10_or_50_issues(fake_credly: FakeCredly, template):
+    def queries_for(count: int, prefix: str) -> int:
+        for i in range(count):
+            issue(template, f"{prefix}{i}@example.com")
+        with CaptureQueriesContext(connection) as queries:
+            outcomes = batch.deliver(batch.claim("credly"))
+        assert [o.state for o in outcomes] == ["sent"] * count
+        return len(queries)
+
+    assert queries_for(10, "few") == queries_for(50, "many") <= 10
+
+
+def test_a_lane_keeps_its_order_issue_before_revoke(fake_credly: FakeCredly, template):
+    ada = issue(template, "ada@example.com")
+    services.revoke_badge(badge_id=ada.pk, reason="Issued by mistake")
+    others = [issue(template, f"earner{i}@example.com") for i in range(3)]
+
+    first = batch.claim("credly")
+    # The revoke waits behind its lane's issue; the other lanes' heads come along.
+    assert sorted(m.action for m in first) == ["issue"] * 4
+    batch.deliver(first)
+    drain_batches()
+
+    ada.refresh_from_db()
+    assert (ada.state, ada.revocation_reason) == ("revoked", "Issued by mistake")
+    assert [b.state for b in fake_credly.list_badges(recipient_email="ada@example.com")] == [
+        "revoked"]
+    assert Badge.objects.filter(pk__in=[b.pk for b in others], state="pending").count() == 3
+
+
+def test_two_claims_never_share_a_row(fake_credly: FakeCredly, template):
+    for i in range(70):
+        issue(template, f"earner{i}@example.com")
+    first, second, third = batch.claim("credly"), batch.claim("credly"), batch.claim("credly")
+    assert (len(first), len(second), third) == (50, 20, [])
+    assert not {m.pk for m in first} & {m.pk for m in second}
+
+
+def test_lost_answers_in_a_batch_are_looked_up_not_issued_twice(fake_credly: FakeCredly,
+                                                               template):
+    fake_credly.lost_responses = 5  # applied on Credly, answered with a gateway 504
+    for i in range(30):
+        issue(template, f"earner{i}@example.com")
+    drain_batches()
+
+    assert len(fake_credly.list_badges()) == 30
+    retried = OutboxMessage.objects.filter(attempts=2)
+    assert retried.count() == 5
+    assert {m.response["found_after_lost_answer"] for m in retried} == {True}
+    assert not Badge.objects.filter(credly_id__isnull=True).exists()
+
+
+def test_credly_down_then_back_issues_everything_once(fake_credly: FakeCredly, template):
+    for i in range(60):
+        issue(template, f"earner{i}@example.com")
+    fake_credly.error_rate = 1.0
+    with retry.overridden(base_seconds=60, max_seconds=60):
+        for _ in range(3):  # a few rounds of 5xx: every row waits for its next attempt
+            batch.drain("credly")
+            assert not batch.claim("credly")  # nothing due again before its wait is over
+            OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    assert fake_credly.list_badges() == []
+    assert set(OutboxMessage.objects.values_list("state", flat=True)) == {"queued"}
+    assert all(m.last_error and m.claimed_until is None for m in OutboxMessage.objects.all())
+
+    fake_credly.error_rate = 0.0
+    drain_batches()
+    assert len(fake_credly.list_badges()) == 60
+    assert set(OutboxMessage.objects.values_list("state", flat=True)) == {"sent"}
+
+
+def test_a_refusal_is_kept_in_credlys_words_and_fails_only_its_row(fake_credly: FakeCredly,
+                                                                  template):
+    good = issue(template, "ada@example.com")
+    archived = issue(template, "grace@example.com")
+    fake_credly.templates[template.credly_id].state = "archived"
+    Badge.objects.filter(pk=good.pk).update(template=BadgeTemplate.objects.create(
+        credly_id=fake_credly.add_template("Another"), name="Another", state="active"))
+
+    outcomes = batch.deliver(batch.claim("credly"))
+
+    assert sorted(o.state for o in outcomes) == ["failed", "sent"]
+    failed = OutboxMessage.objects.get(subject=archived.lane)
+    assert failed.state == "failed" and "archived" in failed.last_error.lower()
+    assert OutboxMessage.objects.get(subject=good.lane).state == "sent"
+
+
+def test_a_row_whose_claim_was_taken_over_is_not_recorded_as_ours(fake_credly: FakeCredly,
+                                                                 template):
+    issue(template, "ada@example.com")
+    [message] = batch.claim("credly")
+    # Our claim expired and another worker claimed the row meanwhile.
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        claimed_until=timezone.now() + timedelta(minutes=5))
+
+    assert [o.state for o in batch.deliver([message])] == ["skipped"]
+    assert OutboxMessage.objects.get(pk=message.pk).state == "queued"
+
+
+def test_credly_rows_are_dispatched_as_one_task_for_the_system(fake_credly: FakeCredly):
+    cache.delete(outbox.system_key("credly"))
+    assert outbox.dispatch("credly", "badge:1") is True
+    assert outbox.dispatch("credly", "badge:2") is False  # one task drains every lane
+    batch.drain("credly")  # the task runs: a new row needs a new task again
+    assert outbox.dispatch("credly", "badge:3") is True
+    cache.delete(outbox.system_key("credly"))
