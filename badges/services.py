@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import CharField, F, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from integrations import outbox
@@ -361,6 +362,26 @@ def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _queue_issues(bulk: BulkIssue, new: list[tuple[int, Badge]]) -> None:
+    """What _queue_issue does for each of a chunk's badges, a statement for all of them: the
+    badges, their lanes, their outbox rows, their audit lines."""
+    if not new:
+        return
+    badges = Badge.objects.bulk_create([badge for _, badge in new])
+    Badge.objects.filter(pk__in=[b.pk for b in badges]).update(
+        lane=Concat(Value("badge:"), Cast("pk", output_field=CharField())))
+    for badge in badges:
+        badge.lane = badge.subject_key
+    outbox.enqueue_many(system=CREDLY, action="issue",
+                        items=[(badge.lane, {"badge_id": badge.pk}) for badge in badges])
+    audit.record_many([audit.Line(
+        actor=bulk.created_by, verb="issue", subject=badge.subject_key,
+        summary=f"Issue of “{badge.template.name}” to {badge.recipient_email} queued "
+                f"(bulk {bulk.pk}, line {line})",
+        changes={"template": badge.template.credly_id, "recipient_email": badge.recipient_email,
+                 "submission": None, "bulk": bulk.pk}) for line, badge in new])
+
+
 def _issue_chunk(bulk: BulkIssue, rows: list[list], start: int) -> bool:
     """Queue the badges of rows[start:start + BULK_CHUNK] in one transaction, with the new
     position; False when another worker had already handled them."""
@@ -374,6 +395,7 @@ def _issue_chunk(bulk: BulkIssue, rows: list[list], start: int) -> bool:
         held = set(Badge.objects.filter(
             template_id__in=list(templates), recipient_email__in={row[2] for row in chunk},
             state__in=Badge.LIVE_STATES).values_list("template_id", "recipient_email"))
+        new: list[tuple[int, Badge]] = []
         for line, template_id, email, first, last, issued_at, expires_at in chunk:
             template = templates.get(template_id)
             if (template_id, email) in held:
@@ -385,12 +407,13 @@ def _issue_chunk(bulk: BulkIssue, rows: list[list], start: int) -> bool:
                 if len(locked.problems) < SHOWN_PROBLEMS:
                     locked.problems.append([line, "the template cannot issue badges any more"])
                 continue
-            _queue_issue(template=template, email=email, first_name=first, last_name=last,
-                         issued_at=_when(issued_at) or timezone.now(),
-                         expires_at=_when(expires_at), actor=bulk.created_by, bulk=bulk,
-                         note=f" (bulk {bulk.pk}, line {line})")
+            new.append((line, Badge(
+                template=template, recipient_email=email, recipient_first_name=first,
+                recipient_last_name=last, issued_at=_when(issued_at) or timezone.now(),
+                expires_at=_when(expires_at), bulk=bulk)))
             held.add((template_id, email))
             locked.queued += 1
+        _queue_issues(bulk, new)
         locked.position = start + len(chunk)
         locked.save(update_fields=["position", "queued", "skipped", "refused", "problems"])
     return True

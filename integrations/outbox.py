@@ -116,6 +116,22 @@ def enqueue(*, system: str, action: str, subject: str, payload: dict,
     return message
 
 
+def enqueue_many(*, system: str, action: str, items: list[tuple[str, dict]]) -> list[OutboxMessage]:
+    """enqueue() for many (subject, payload) pairs in one INSERT: a bulk upload's chunk. Each
+    lane is dispatched after commit; a batch system's are one task."""
+    if system not in _DELIVERERS:
+        raise ValueError(f"No deliverer registered for system {system!r}")
+    messages = OutboxMessage.objects.bulk_create([
+        OutboxMessage(system=system, action=action, subject=subject, payload=payload)
+        for subject, payload in items])
+    if (watch := _watch.get()) is not None:
+        watch.enqueued.extend(m.pk for m in messages)
+    subjects = [""] if system in _BATCH_DELIVERERS else list(dict.fromkeys(s for s, _ in items))
+    for subject in subjects:
+        transaction.on_commit(lambda subject=subject: dispatch(system, subject), robust=True)
+    return messages
+
+
 def _lane_key(system: str, subject: str) -> str:
     return f"outbox:lane:{system}:{subject}"
 

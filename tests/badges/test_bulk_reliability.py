@@ -37,16 +37,17 @@ def test_killed_mid_bulk_then_run_again_gives_each_earner_one_badge(fake_credly:
                                                                      template, monkeypatch):
     text = file_of(template)
     first = uploaded(text)
-    real_queue = services._queue_issue
+    real_queue = services._queue_issues
     calls = Counter()
 
-    def dies_in_the_second_chunk(**kwargs):
+    def dies_in_the_second_chunk(bulk, new):
         calls["n"] += 1
-        if calls["n"] > services.BULK_CHUNK + 100:
+        if calls["n"] > 1:
+            real_queue(bulk, new[:100])  # written in the chunk's transaction, then lost
             raise WorkerKilled
-        return real_queue(**kwargs)
+        return real_queue(bulk, new)
 
-    monkeypatch.setattr(services, "_queue_issue", dies_in_the_second_chunk)
+    monkeypatch.setattr(services, "_queue_issues", dies_in_the_second_chunk)
     with pytest.raises(WorkerKilled):
         services.run_bulk_issue(bulk_id=first.pk)
     first.refresh_from_db()
@@ -64,7 +65,7 @@ def test_killed_mid_bulk_then_run_again_gives_each_earner_one_badge(fake_credly:
 
     # Run again: the killed task's redelivery resumes the upload, and an agent who lost
     # patience uploads the same file once more.
-    monkeypatch.setattr(services, "_queue_issue", real_queue)
+    monkeypatch.setattr(services, "_queue_issues", real_queue)
     services.start_bulk_issue(bulk_id=first.pk)
     services.run_bulk_issue(bulk_id=first.pk)
     second = uploaded(text)

@@ -244,13 +244,13 @@ def test_a_bulk_run_shows_running_then_done_with_its_tally(template, agent, monk
     services.start_bulk_issue(bulk_id=bulk.pk)
     other = uploaded(template, "z@example.com")  # newer: a lookup without the id finds it
     seen_states = []
-    real_queue = services._queue_issue
+    real_queue = services._queue_issues
 
-    def watching(**kwargs):
+    def watching(*args):
         seen_states.append(type(bulk).objects.values_list("state", flat=True).get(pk=bulk.pk))
-        return real_queue(**kwargs)
+        return real_queue(*args)
 
-    monkeypatch.setattr(services, "_queue_issue", watching)
+    monkeypatch.setattr(services, "_queue_issues", watching)
     done = services.run_bulk_issue(bulk_id=bulk.pk)
 
     assert set(seen_states) == {"running"}
@@ -276,10 +276,10 @@ def test_a_bulk_run_that_breaks_says_why_on_the_upload(template, monkeypatch):
     bulk = uploaded(template, "a@example.com")
     services.start_bulk_issue(bulk_id=bulk.pk)
 
-    def broken(**kwargs):
+    def broken(*args):
         raise RuntimeError("database gone " + "x" * 1200)
 
-    monkeypatch.setattr(services, "_queue_issue", broken)
+    monkeypatch.setattr(services, "_queue_issues", broken)
     with pytest.raises(RuntimeError):
         services.run_bulk_issue(bulk_id=bulk.pk)
 

@@ -63,6 +63,8 @@ class FakeCredly(BadgeOps, FakeService):
         self._ids = random.Random(id_seed or f"credly-ids-{knobs.get('fault_seed')}")
         self.templates = data.seed_templates(self.clock())
         self.badges: dict[str, data.BadgeRecord] = {}
+        # ("email" | "earner", template id, value) -> ids of the badges it names.
+        self._by_holder: dict[tuple[str, str, str], list[str]] = {}
         self.events: list[data.EventRecord] = []
 
     def new_id(self) -> str:
