@@ -32,6 +32,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -134,8 +135,11 @@ def _worker(job: str, items: list, threads: int, taken, ready, go, env: dict) ->
         w.join()
 
 
-def in_processes(job: str, items: list, processes: int, threads: int, env: dict) -> float:
-    """Run `job` over `items` in `processes` fresh processes; seconds from start to done."""
+def in_processes(job: str, items: list, processes: int, threads: int, env: dict
+                 ) -> tuple[float, float]:
+    """Run `job` over `items` in `processes` fresh processes; seconds from start to done, and
+    the CPU seconds the processes used from their start (set-up included, a second or so)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     spawn = multiprocessing.get_context("spawn")
     taken, ready, go = spawn.Value("q", 0), spawn.Barrier(processes + 1), spawn.Event()
     procs = [spawn.Process(target=_worker, args=(job, items, threads, taken, ready, go, env))
@@ -149,10 +153,14 @@ def in_processes(job: str, items: list, processes: int, threads: int, env: dict)
         p.join()
     if any(p.exitcode for p in procs):
         raise SystemExit(f"a {job} worker failed")
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
-def drain_in_processes(processes: int, threads: int, env: dict, *, lanes: bool) -> float:
+def drain_in_processes(processes: int, threads: int, env: dict, *, lanes: bool
+                       ) -> tuple[float, float]:
     """Deliver every queued Credly row as the Celery workers would (drain_system's batches,
     or with `lanes` one drain_lane task per lane, the path of a system without a batch
     deliverer); seconds taken."""
@@ -164,14 +172,17 @@ def drain_in_processes(processes: int, threads: int, env: dict, *, lanes: bool) 
     return in_processes("drain", found, processes, threads, env)
 
 
-def fake_ceiling(rows: int, processes: int, threads: int, template_ids: list[str]) -> float:
-    """Issues per second a fresh fake Credly takes straight from CredlyClient."""
+def fake_ceiling(rows: int, processes: int, threads: int, template_ids: list[str]
+                 ) -> tuple[float, float]:
+    """Issues per second a fresh fake Credly takes straight from CredlyClient, and the
+    clients' CPU seconds."""
     proc, url = start_fake("credly", "--token", TOKEN)
     organization = proc.stdout.readline().split()[1]
     env = {"CREDLY_API_URL": url, "CREDLY_ORGANIZATION_ID": organization}
     try:
         items = [(n, template_ids[n % len(template_ids)]) for n in range(rows)]
-        return rows / in_processes("ceiling", items, processes, threads, env)
+        seconds, cpu = in_processes("ceiling", items, processes, threads, env)
+        return rows / seconds, cpu
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -298,7 +309,7 @@ def main() -> None:
         services.run_bulk_issue(bulk_id=upload.pk)
         queue_seconds = time.perf_counter() - started
         connection.close()  # the workers have their own
-        deliver_seconds = drain_in_processes(args.processes, args.threads, credly_env,
+        deliver_seconds, deliver_cpu = drain_in_processes(args.processes, args.threads, credly_env,
                                              lanes=args.lanes)
         issued = Badge.objects.filter(credly_id__isnull=False).count()
         failed = OutboxMessage.objects.filter(state="failed").count()
@@ -308,8 +319,11 @@ def main() -> None:
         print(f"queued {args.rows:,} in {queue_seconds:.1f} s ({args.rows / queue_seconds:,.0f}/s); "
               f"delivered {issued:,} in {deliver_seconds:.1f} s ({deliver_rate:,.0f} badges/s) "
               f"from {parallel}, {failed} failed", flush=True)
-        ceiling = fake_ceiling(args.rows, args.processes, args.threads, [i for i, _ in active])
-        print(f"the fake alone: {ceiling:,.0f} issues/s from {parallel}", flush=True)
+        ceiling, ceiling_cpu = fake_ceiling(args.rows, args.processes, args.threads,
+                                            [i for i, _ in active])
+        print(f"the fake alone: {ceiling:,.0f} issues/s from {parallel}; CPU per badge: "
+              f"EduDesk's workers {deliver_cpu / issued * 1000:.2f} ms, a bare client "
+              f"{ceiling_cpu / args.rows * 1000:.2f} ms", flush=True)
 
         if not args.skip_webhook:
             # 3. The certification webhook under concurrent signed deliveries.
@@ -364,6 +378,8 @@ def main() -> None:
         "issue_badges_per_s": round(overall, 1),
         "fake_ceiling_per_s": round(ceiling, 1),
         "ratio_to_fake": round(deliver_rate / ceiling, 2),
+        "deliver_cpu_ms_per_badge": round(deliver_cpu / issued * 1000, 2),
+        "bare_client_cpu_ms_per_call": round(ceiling_cpu / args.rows * 1000, 2),
         "issued": issued, "delivery_failed": failed,
         "delivery_processes": args.processes, "delivery_threads": args.threads,
         "web_threads": args.web_workers * args.web_threads,

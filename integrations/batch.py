@@ -15,6 +15,7 @@ import logging
 import time
 from datetime import timedelta
 
+from django.db import connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -24,6 +25,8 @@ from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 50
+# Looks a claim takes when other workers' claims keep beating it to the same rows.
+CLAIM_TRIES = 5
 QUEUED = OutboxMessage.State.QUEUED
 
 
@@ -43,24 +46,32 @@ def _heads(system: str, now):
 
 
 def claim(system: str, limit: int = BATCH_SIZE) -> list[OutboxMessage]:
-    """Claim up to `limit` lane heads in one UPDATE; the rows claimed, in lane-head order.
+    """Claim up to `limit` lane heads; the rows claimed, in lane-head order.
 
     The UPDATE repeats every condition of the SELECT, so a head that another worker claimed
-    (or that stopped being a head) in between is left out; the claim's two times name ours.
+    (or that stopped being a head) in between is left out. On PostgreSQL the SELECT skips
+    rows another worker's claim has locked, so two workers take two different batches at
+    once; elsewhere a claim that came away empty-handed because of another looks again.
     """
-    now = timezone.now()
-    # In the order of the due index, so the pick reads no more rows than it takes.
-    ids = list(_heads(system, now).order_by("next_attempt_at", "pk").values_list(
-        "pk", flat=True)[:limit])
-    if not ids:
-        return []
-    until = now + timedelta(seconds=outbox.CLAIM_SECONDS)
-    taken = _heads(system, now).filter(pk__in=ids).update(
-        attempts=F("attempts") + 1, claimed_at=now, claimed_until=until)
-    if not taken:
-        return []
-    return list(OutboxMessage.objects.filter(pk__in=ids, state=QUEUED, claimed_at=now,
-                                             claimed_until=until).order_by("pk"))
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    for _ in range(CLAIM_TRIES):
+        now = timezone.now()
+        until = now + timedelta(seconds=outbox.CLAIM_SECONDS)
+        with transaction.atomic():
+            # In the order of the due index, so the pick reads no more rows than it takes.
+            heads = _heads(system, now).order_by("next_attempt_at", "pk")
+            if skip_locked:
+                heads = heads.select_for_update(skip_locked=True, of=("self",))
+            ids = list(heads.values_list("pk", flat=True)[:limit])
+            if not ids:
+                return []
+            taken = _heads(system, now).filter(pk__in=ids).update(
+                attempts=F("attempts") + 1, claimed_at=now, claimed_until=until)
+        if taken:
+            # The claim's two times name ours.
+            return list(OutboxMessage.objects.filter(
+                pk__in=ids, state=QUEUED, claimed_at=now, claimed_until=until).order_by("pk"))
+    return []
 
 
 def deliver(messages: list[OutboxMessage]) -> list[outbox.Outcome]:

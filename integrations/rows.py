@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 
 def update_each(model: type[models.Model], rows: Sequence[tuple[dict[str, Any], dict[str, Any]]]
@@ -41,6 +41,7 @@ def update_each(model: type[models.Model], rows: Sequence[tuple[dict[str, Any], 
             [f.get_db_prep_save(v, connection) for f, v in zip(set_fields, values.values(), strict=True)]
             + [f.get_db_prep_value(v, connection)
                for f, v in zip(match_fields, match.values(), strict=True)])
-    with connection.cursor() as cursor:
+    # One transaction: in autocommit each statement would commit (and wait on the disk) alone.
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(sql, params)
         return max(cursor.rowcount, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from badges.models import Badge
@@ -173,6 +174,11 @@ def _issue_many(messages: dict[int, OutboxMessage], answers: list) -> None:
                 f"Credly's answer about {badge.subject_key} is unreadable: {exc}")
         except UpstreamError as exc:
             answers[index] = exc
+    with transaction.atomic():  # one commit for the badges and their audit lines
+        _record_issued(issued, answers)
+
+
+def _record_issued(issued: list[tuple[int, Badge, dict[str, Any]]], answers: list) -> None:
     recorded = store.record_badges([(badge.pk, fields) for _, badge, fields in issued])
     lines = []
     for index, badge, _ in issued:
