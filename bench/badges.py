@@ -200,7 +200,10 @@ def percentile(sorted_values: list[float], share: float) -> float:
 
 
 def webhook_load(base: str, secret: str, code: str, clients: int, per_client: int,
-                 prefix: str = "bench") -> tuple[list[float], int]:
+                 prefix: str = "bench", floor: bool = False) -> tuple[list[float], int]:
+    """`clients` threads posting `per_client` signed results each; latencies and failures.
+    With `floor`, a GET of the same URL instead: Django's 405 through every middleware and
+    no query, the least any request to this server costs."""
     from standardwebhooks import Webhook
 
     signer = Webhook(secret)
@@ -226,9 +229,12 @@ def webhook_load(base: str, secret: str, code: str, clients: int, per_client: in
                        "webhook-signature": signer.sign(msg_id, now, body)}
             started = time.perf_counter()
             try:
-                answer = session.post(f"{base}/hooks/certifications/", data=body,
-                                      headers=headers, timeout=60)
-                ok = answer.status_code < 300
+                if floor:
+                    ok = session.get(f"{base}/hooks/certifications/", timeout=60).status_code == 405
+                else:
+                    answer = session.post(f"{base}/hooks/certifications/", data=body,
+                                          headers=headers, timeout=60)
+                    ok = answer.status_code < 300
             except requests.RequestException:
                 ok = False
             mine.append(time.perf_counter() - started)
@@ -362,6 +368,13 @@ def main() -> None:
                 runs[clients] = {"latencies": latencies, "errors": errors, "seconds": elapsed,
                                  "stored": certification.submissions.count() - before,
                                  "server": server_times(access_log, offset)}
+            # The floor: the same clients on a request that does nothing.
+            time.sleep(0.5)
+            started = time.perf_counter()
+            latencies, floor_errors = webhook_load(base, sender.secret_list[0], "", args.concurrency,
+                                                   args.per_client, floor=True)
+            floor_seconds = time.perf_counter() - started
+            latencies.sort()
     finally:
         for proc in procs.values():
             proc.terminate()
@@ -384,6 +397,14 @@ def main() -> None:
         "delivery_processes": args.processes, "delivery_threads": args.threads,
         "web_threads": args.web_workers * args.web_threads,
     }
+    if runs:
+        figures |= {
+            f"floor_c{args.concurrency}_requests_per_s": round(len(latencies) / floor_seconds, 1),
+            f"floor_c{args.concurrency}_p95_ms": round(percentile(latencies, 0.95) * 1000),
+            f"floor_c{args.concurrency}_errors": floor_errors}
+        print(f"floor (GET, 405, no query) from {args.concurrency} clients: "
+              f"{len(latencies) / floor_seconds:.0f}/s, p95 "
+              f"{percentile(latencies, 0.95) * 1000:.0f} ms, {floor_errors} errors")
     for clients, run in runs.items():
         sent, latencies, server = len(run["latencies"]), run["latencies"], run["server"]
         key = f"webhook_c{clients}"
