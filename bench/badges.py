@@ -8,13 +8,13 @@ certification results under load.
 1. Validation: a 10,000-row CSV through badges.bulk.validate (rows/s; median of 3).
 2. Issue: the same rows queued by the bulk service, then delivered to the fake Credly (its
    own process, rate limit off) the way production does: --processes worker processes
-   (default: one per core, as Celery's prefork pool), each with --threads threads, taking
-   lanes one at a time from a shared counter and draining them through the outbox (whose
-   claim makes concurrent drains safe). badges/s, and the ratio to the fake's own ceiling:
-   a fresh fake fed the same number of issues straight from CredlyClient by the same
-   processes and threads. The fake is one Python process (one core at most), while a
-   delivery costs EduDesk about 8 ms of CPU (12 queries, the ORM, the HTTP call): the ratio
-   depends on how many cores the workers have beside the fake's.
+   (default: one per core, as Celery's prefork pool), each with --threads threads, each
+   running drain_system's batches (integrations.batch) until nothing is left to claim, or
+   with --lanes one lane at a time as drain_lane does. badges/s, and the ratio to the fake's
+   own ceiling: a fresh fake fed the same number of issues straight from CredlyClient by the
+   same processes and threads; and the CPU a badge costs the workers beside what a call
+   costs that bare client. Everything shares 2 cores here, the fake's process too, so the
+   ratio is bounded by the bare client's CPU over ours.
 3. Webhook: gunicorn on loopback, --concurrency clients each posting signed passing results
    to /hooks/certifications/ (every one stores a submission, issues a badge and writes its
    outbox row); requests/s, the clients' p50/p95, and the server's own time per request from
@@ -24,7 +24,9 @@ certification results under load.
    waiting on an answer, Little's law makes the mean latency C / throughput: 200 clients at
    100 requests/s wait 2 s whatever a request costs, so a p95 under 50 ms with 200 at once
    needs about 4,000 requests/s (0.5 ms of CPU per request on 2 cores, for a request that
-   makes 24 queries); the server's time and the smaller runs say what one request costs.
+   makes 19 queries); the server's time and the smaller runs say what one request costs, and
+   the floor run (the same clients on a GET answered 405 with no query) what the server
+   gives for a request that does nothing.
 The last line is key=value figures.
 """
 
@@ -199,6 +201,60 @@ def percentile(sorted_values: list[float], share: float) -> float:
     return sorted_values[max(0, int(len(sorted_values) * share) - 1)]
 
 
+def signed_result(signer, code: str, submission_id: str) -> tuple[str, dict[str, str]]:
+    now = datetime.now(UTC)
+    body = json.dumps({"type": "certification.submitted", "data": {
+        "submission_id": submission_id, "certification": code,
+        "earner": {"email": f"{submission_id}@bench.example", "first_name": "Web",
+                   "last_name": "Hook"},
+        "score": 95, "submitted_at": now.isoformat()}})
+    msg_id = f"msg_{uuid.uuid4().hex}"
+    return body, {"content-type": "application/json", "webhook-id": msg_id,
+                  "webhook-timestamp": str(int(now.timestamp())),
+                  "webhook-signature": signer.sign(msg_id, now, body)}
+
+
+def webhook_open_loop(base: str, secret: str, code: str, rate: float, count: int,
+                      senders: int = 200) -> tuple[list[float], int]:
+    """`count` results arriving `rate` a second whatever the server's pace, as independent
+    graders send them, over up to `senders` connections; each latency is counted from the
+    result's due time, so a result that waited for a free connection says so."""
+    from standardwebhooks import Webhook
+
+    signer = Webhook(secret)
+    latencies: list[float] = []
+    failures = [0]
+    taken = [0]
+    lock = threading.Lock()
+    start = time.perf_counter() + 0.5
+
+    def sender() -> None:
+        session = requests.Session()
+        while True:
+            with lock:
+                n, taken[0] = taken[0], taken[0] + 1
+            if n >= count:
+                return
+            due = start + n / rate
+            time.sleep(max(0.0, due - time.perf_counter()))
+            body, headers = signed_result(signer, code, f"open-{rate:g}-{n}")
+            try:
+                ok = session.post(f"{base}/hooks/certifications/", data=body, headers=headers,
+                                  timeout=60).status_code < 300
+            except requests.RequestException:
+                ok = False
+            with lock:
+                latencies.append(time.perf_counter() - due)
+                failures[0] += not ok
+
+    threads = [threading.Thread(target=sender) for _ in range(senders)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(latencies), failures[0]
+
+
 def webhook_load(base: str, secret: str, code: str, clients: int, per_client: int,
                  prefix: str = "bench", floor: bool = False) -> tuple[list[float], int]:
     """`clients` threads posting `per_client` signed results each; latencies and failures.
@@ -217,16 +273,7 @@ def webhook_load(base: str, secret: str, code: str, clients: int, per_client: in
         mine = []
         go.wait()
         for k in range(per_client):
-            now = datetime.now(UTC)
-            body = json.dumps({"type": "certification.submitted", "data": {
-                "submission_id": f"{prefix}-{n}-{k}", "certification": code,
-                "earner": {"email": f"{prefix}{n}-{k}@bench.example", "first_name": "Web",
-                           "last_name": "Hook"},
-                "score": 95, "submitted_at": now.isoformat()}})
-            msg_id = f"msg_{uuid.uuid4().hex}"
-            headers = {"content-type": "application/json", "webhook-id": msg_id,
-                       "webhook-timestamp": str(int(now.timestamp())),
-                       "webhook-signature": signer.sign(msg_id, now, body)}
+            body, headers = signed_result(signer, code, f"{prefix}-{n}-{k}")
             started = time.perf_counter()
             try:
                 if floor:
@@ -262,6 +309,8 @@ def main() -> None:
     parser.add_argument("--lanes", action="store_true",
                         help="deliver lane by lane (drain_lane) instead of in batches")
     parser.add_argument("--skip-webhook", action="store_true", help="validation and issue only")
+    parser.add_argument("--open-rates", type=float, nargs="*", default=[25.0, 50.0],
+                        help="results a second for the open-loop webhook runs (10 s each)")
     parser.add_argument("--concurrency", type=int, default=200, help="webhook clients")
     parser.add_argument("--per-client", type=int, default=5, help="results each client posts")
     parser.add_argument("--web-workers", type=int, default=2)
@@ -368,6 +417,12 @@ def main() -> None:
                 runs[clients] = {"latencies": latencies, "errors": errors, "seconds": elapsed,
                                  "stored": certification.submissions.count() - before,
                                  "server": server_times(access_log, offset)}
+            # Open loop: results arriving at a steady rate, the p95 a grader sees.
+            open_runs = {}
+            for rate in args.open_rates:
+                time.sleep(0.5)
+                open_runs[rate] = webhook_open_loop(base, sender.secret_list[0],
+                                                    certification.code, rate, int(rate * 10))
             # The floor: the same clients on a request that does nothing.
             time.sleep(0.5)
             started = time.perf_counter()
@@ -405,6 +460,13 @@ def main() -> None:
         print(f"floor (GET, 405, no query) from {args.concurrency} clients: "
               f"{len(latencies) / floor_seconds:.0f}/s, p95 "
               f"{percentile(latencies, 0.95) * 1000:.0f} ms, {floor_errors} errors")
+    for rate, (latencies, errors) in (open_runs.items() if runs else ()):
+        key = f"webhook_open_{rate:g}_per_s"
+        figures |= {f"{key}_p50_ms": round(statistics.median(latencies) * 1000),
+                    f"{key}_p95_ms": round(percentile(latencies, 0.95) * 1000),
+                    f"{key}_errors": errors}
+        print(f"webhook, open loop: {len(latencies)} results arriving {rate:g}/s: p50 "
+              f"{figures[f'{key}_p50_ms']} ms, p95 {figures[f'{key}_p95_ms']} ms, {errors} errors")
     for clients, run in runs.items():
         sent, latencies, server = len(run["latencies"]), run["latencies"], run["server"]
         key = f"webhook_c{clients}"
