@@ -68,9 +68,9 @@ def claim(system: str, limit: int = BATCH_SIZE) -> list[OutboxMessage]:
             taken = _heads(system, now).filter(pk__in=ids).update(
                 attempts=F("attempts") + 1, claimed_at=now, claimed_until=until)
         if taken:
-            # The claim's two times name ours.
-            return list(OutboxMessage.objects.filter(
-                pk__in=ids, state=QUEUED, claimed_at=now, claimed_until=until).order_by("pk"))
+            # Its expiry names our claim, as in the outbox's one-row path.
+            return list(OutboxMessage.objects.filter(pk__in=ids, claimed_until=until)
+                        .order_by("pk"))
     return []
 
 
