@@ -80,3 +80,9 @@ def test_many_rows_of_a_lane_system_dispatch_each_lane(django_capture_on_commit_
 def test_many_rows_for_an_unknown_system_are_refused():
     with pytest.raises(ValueError, match="No deliverer registered"):
         outbox.enqueue_many(system="nowhere", action="x", items=[("a:1", {})])
+
+
+def test_one_row_enqueued_is_watched_too():
+    with outbox.watch_dispatch() as watch:
+        row = outbox.enqueue(system="slack", action="notify", subject="ticket:9", payload={})
+    assert watch.enqueued == [row.pk]
