@@ -64,8 +64,9 @@ def test_many_rows_go_in_with_one_insert_and_are_watched(django_capture_on_commi
         rows = outbox.enqueue_many(system="credly", action="issue",
                                    items=[(f"badge:{n}", {"badge_id": n}) for n in range(3)])
     assert watch.enqueued == [row.pk for row in rows]
-    assert [(r.subject, r.payload, r.state) for r in OutboxMessage.objects.order_by("pk")] == [
-        (f"badge:{n}", {"badge_id": n}, "queued") for n in range(3)]
+    assert [(r.system, r.action, r.subject, r.payload, r.state)
+            for r in OutboxMessage.objects.order_by("pk")] == [
+        ("credly", "issue", f"badge:{n}", {"badge_id": n}, "queued") for n in range(3)]
     assert sent_tasks == [("drain_system", ("credly",), None)]  # one task for the system
 
 
