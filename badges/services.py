@@ -67,18 +67,17 @@ def _new_badge(*, template: BadgeTemplate, email: str, first_name: str, last_nam
 
 def _queue_issue(*, template: BadgeTemplate, email: str, first_name: str, last_name: str,
                  issued_at: datetime, actor, submission: Submission | None = None,
-                 expires_at: datetime | None = None, bulk: BulkIssue | None = None,
-                 note: str = "") -> Badge:
-    """The badge row, its issue in the outbox and its audit line; the caller has checked."""
+                 expires_at: datetime | None = None) -> Badge:
+    """The badge row, its issue in the outbox and its audit line; the caller has checked.
+    (A bulk upload's chunk does the same for many badges at once: _queue_issues.)"""
     badge = _new_badge(template=template, email=email, first_name=first_name,
                        last_name=last_name, issued_at=issued_at, submission=submission,
-                       expires_at=expires_at, bulk=bulk)
+                       expires_at=expires_at)
     _enqueue(badge, "issue", badge_id=badge.pk)
     audit.record(actor=actor, verb="issue", subject=badge.subject_key,
-                 summary=f"Issue of “{template.name}” to {email} queued{note}",
+                 summary=f"Issue of “{template.name}” to {email} queued",
                  changes={"template": template.credly_id, "recipient_email": email,
-                          "submission": submission.pk if submission else None,
-                          **({"bulk": bulk.pk} if bulk else {})})
+                          "submission": submission.pk if submission else None})
     return badge
 
 

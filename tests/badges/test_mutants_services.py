@@ -314,3 +314,24 @@ def test_actions_on_what_no_longer_exists_or_cannot_be_are_refused(agent, templa
         services.start_bulk_issue(bulk_id=999, actor=agent)
     assert services.retry_delivery(badge_id=999, message_id=1, actor=agent) is False
     assert not Badge.objects.exists() and not AuditEvent.objects.exists()
+
+
+def test_a_bulk_chunk_gives_each_badge_its_own_lane_and_leaves_others_alone(template, agent):
+    # A reissue shares the lane of the badge it takes over from: a bulk run must not touch it.
+    old = BadgeFactory(template=template, recipient_email="old@example.com", credly_id="c-9",
+                       state="revoked")
+    reissue = BadgeFactory(template=template, recipient_email="new@example.com",
+                           reissued_from=old, lane=old.subject_key)
+    bulk = uploaded(template, "a@example.com", "b@example.com", actor=agent)
+    services.start_bulk_issue(bulk_id=bulk.pk)
+    services.run_bulk_issue(bulk_id=bulk.pk)
+
+    reissue.refresh_from_db()
+    assert reissue.lane == old.subject_key
+    for badge in Badge.objects.filter(bulk=bulk):
+        assert badge.lane == badge.subject_key
+        assert OutboxMessage.objects.get(subject=badge.lane).payload == {"badge_id": badge.pk}
+        line = AuditEvent.objects.get(verb="issue", subject=badge.subject_key)
+        assert line.changes == {"template": template.credly_id,
+                                "recipient_email": badge.recipient_email, "submission": None,
+                                "bulk": bulk.pk}
