@@ -74,11 +74,22 @@ def _queue_issue(*, template: BadgeTemplate, email: str, first_name: str, last_n
                        last_name=last_name, issued_at=issued_at, submission=submission,
                        expires_at=expires_at)
     _enqueue(badge, "issue", badge_id=badge.pk)
-    audit.record(actor=actor, verb="issue", subject=badge.subject_key,
-                 summary=f"Issue of “{template.name}” to {email} queued",
-                 changes={"template": template.credly_id, "recipient_email": email,
-                          "submission": submission.pk if submission else None})
+    audit.record_many([_issue_line(badge, actor)])
     return badge
+
+
+def _issue_line(badge: Badge, actor, *, bulk: BulkIssue | None = None,
+                line: int | None = None) -> audit.Line:
+    """The trail's line for a queued issue, by hand, from a result or from a bulk upload."""
+    changes = {"template": badge.template.credly_id, "recipient_email": badge.recipient_email,
+               "submission": badge.submission_id}
+    note = ""
+    if bulk is not None:
+        changes["bulk"] = bulk.pk
+        note = f" (bulk {bulk.pk}, line {line})"
+    return audit.Line(actor=actor, verb="issue", subject=badge.subject_key,
+                      summary=f"Issue of “{badge.template.name}” to {badge.recipient_email} "
+                              f"queued{note}", changes=changes)
 
 
 def _names(first_name: str, last_name: str) -> tuple[str, str]:
@@ -373,12 +384,8 @@ def _queue_issues(bulk: BulkIssue, new: list[tuple[int, Badge]]) -> None:
         badge.lane = badge.subject_key
     outbox.enqueue_many(system=CREDLY, action="issue",
                         items=[(badge.lane, {"badge_id": badge.pk}) for badge in badges])
-    audit.record_many([audit.Line(
-        actor=bulk.created_by, verb="issue", subject=badge.subject_key,
-        summary=f"Issue of “{badge.template.name}” to {badge.recipient_email} queued "
-                f"(bulk {bulk.pk}, line {line})",
-        changes={"template": badge.template.credly_id, "recipient_email": badge.recipient_email,
-                 "submission": None, "bulk": bulk.pk}) for line, badge in new])
+    audit.record_many([_issue_line(badge, bulk.created_by, bulk=bulk, line=line)
+                       for line, badge in new])
 
 
 def _issue_chunk(bulk: BulkIssue, rows: list[list], start: int) -> bool:

@@ -45,18 +45,32 @@ def _badge(badge_id: int) -> Badge:
     return badge
 
 
-def _record(badge: Badge, answer: dict[str, Any], summary: str) -> dict[str, Any]:
+def _fields(badge: Badge, answer: dict[str, Any]) -> dict[str, Any]:
     try:
-        fields = mapping.badge_fields(answer)
+        return mapping.badge_fields(answer)
     except Malformed as exc:
         # Credly acted but said something we cannot read; a retry looks it up first.
         raise PermanentError(f"Credly's answer about {badge.subject_key} is unreadable: {exc}") \
             from None
-    recorded = store.record_badge(badge.pk, fields)
-    audit.record(actor=None, verb="credly", subject=badge.subject_key,
-                 summary=f"{summary} (Credly {recorded.credly_id}, {recorded.state})",
-                 changes={"credly_id": recorded.credly_id, "state": recorded.state})
+
+
+def _line(badge: Badge, recorded: Badge, summary: str) -> audit.Line:
+    return audit.Line(actor=None, verb="credly", subject=badge.subject_key,
+                      summary=f"{summary} (Credly {recorded.credly_id}, {recorded.state})",
+                      changes={"credly_id": recorded.credly_id, "state": recorded.state})
+
+
+def _record(badge: Badge, answer: dict[str, Any], summary: str) -> dict[str, Any]:
+    recorded = store.record_badge(badge.pk, _fields(badge, answer))
+    audit.record_many([_line(badge, recorded, summary)])
     return {"credly_id": recorded.credly_id, "state": recorded.state}
+
+
+def _issue_call(client: CredlyClient, badge: Badge) -> dict[str, Any]:
+    return client.issue_badge(
+        badge.template.credly_id, badge.recipient_email, badge.recipient_first_name,
+        badge.recipient_last_name, badge.issued_at, badge.issuer_earner_id,
+        badge.expires_at)  # None: the template's default
 
 
 def _require_revoked(client: CredlyClient, badge_id: int) -> None:
@@ -81,10 +95,7 @@ def issue(client: CredlyClient, message: OutboxMessage) -> dict[str, Any]:
     template_id = badge.template.credly_id
     found = client.find_live_badge(template_id, badge.issuer_earner_id) \
         if _retried(message) and badge.issuer_earner_id else None
-    answer = found or client.issue_badge(
-        template_id, badge.recipient_email, badge.recipient_first_name,
-        badge.recipient_last_name, badge.issued_at, badge.issuer_earner_id,
-        badge.expires_at)  # None: the template's default
+    answer = found or _issue_call(client, badge)
     return {**_record(badge, answer, "Found on Credly after a lost answer" if found
                       else "Issued on Credly"), "found_after_lost_answer": found is not None}
 
@@ -164,15 +175,8 @@ def _issue_many(messages: dict[int, OutboxMessage], answers: list) -> None:
             answers[index] = _answer_of(message)  # gone, already recorded, or a reissue
             continue
         try:
-            answer = client.issue_badge(
-                badge.template.credly_id, badge.recipient_email, badge.recipient_first_name,
-                badge.recipient_last_name, badge.issued_at, badge.issuer_earner_id,
-                badge.expires_at)
-            issued.append((index, badge, mapping.badge_fields(answer)))
-        except Malformed as exc:
-            answers[index] = PermanentError(
-                f"Credly's answer about {badge.subject_key} is unreadable: {exc}")
-        except UpstreamError as exc:
+            issued.append((index, badge, _fields(badge, _issue_call(client, badge))))
+        except UpstreamError as exc:  # Credly's refusal, or an answer we cannot read
             answers[index] = exc
     with transaction.atomic():  # one commit for the badges and their audit lines
         _record_issued(issued, answers)
@@ -188,10 +192,7 @@ def _record_issued(issued: list[tuple[int, Badge, dict[str, Any]]], answers: lis
             continue
         answers[index] = {"credly_id": row.credly_id, "state": row.state,
                           "found_after_lost_answer": False}
-        lines.append(audit.Line(
-            actor=None, verb="credly", subject=badge.subject_key,
-            summary=f"Issued on Credly (Credly {row.credly_id}, {row.state})",
-            changes={"credly_id": row.credly_id, "state": row.state}))
+        lines.append(_line(badge, row, "Issued on Credly"))
     audit.record_many(lines)
 
 
